@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Run the whole test suite the README promises: lint, unit tests, then every Molecule scenario.
+
+Each lint tool and each Molecule scenario counts as one test; pytest's own tests are counted from its JUnit report.
+The last line is a plain ``N passed, N failed, N skipped`` summary so CI can read the outcome of a Molecule run.
+Stages: ``lint``, ``unit``, ``molecule`` (all by default); ``--scenario`` narrows the Molecule stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+REPORTS = ROOT / "reports" / "tests"
+# Order matters only for reading the log: cheap, single-role scenarios first, the full stack last.
+SCENARIO_ORDER = ("preflight", "redis", "postgresql", "backup", "app", "edge", "monitoring", "stack")
+
+
+@dataclass
+class Tally:
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def record(self, name: str, ok: bool, seconds: float) -> None:
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        self.lines.append(f"{'PASS' if ok else 'FAIL'}  {name:<32} {seconds:7.1f}s")
+
+
+def test_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".collections")
+    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+    env.setdefault("PY_COLORS", "0")
+    return env
+
+
+def step(tally: Tally, name: str, cmd: list[str], env: dict[str, str], log_name: str | None = None) -> bool:
+    print(f"\n=== {name}: {' '.join(cmd)}", flush=True)
+    started = time.monotonic()
+    if log_name:
+        # Molecule output is long: keep it in a file and show its tail when it fails.
+        log_path = REPORTS / log_name
+        with log_path.open("w") as log:
+            ok = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                check=False).returncode == 0
+        if not ok:
+            tail = log_path.read_text(errors="replace").splitlines()[-80:]
+            print("\n".join(tail))
+        print(f"    log: {log_path.relative_to(ROOT)}")
+    else:
+        ok = subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode == 0
+    seconds = time.monotonic() - started
+    tally.record(name, ok, seconds)
+    print(f"=== {name}: {'passed' if ok else 'FAILED'} in {seconds:.0f}s", flush=True)
+    return ok
+
+
+def python_sources() -> list[str]:
+    tracked = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True, check=False)
+    files = tracked.stdout.split() or [str(p.relative_to(ROOT)) for p in ROOT.glob("plugins/**/*.py")]
+    return [f for f in files if (ROOT / f).is_file()]
+
+
+def run_lint(tally: Tally, env: dict[str, str]) -> None:
+    step(tally, "lint:yamllint", [str(VENV_BIN / "yamllint"), "-s", "."], env)
+    step(tally, "lint:ansible-lint", [str(VENV_BIN / "ansible-lint"), "--offline", "-q"], env)
+    step(tally, "lint:python-compile", [str(VENV_BIN / "python"), "-m", "py_compile", *python_sources()], env)
+    sanity = ROOT / "tests" / "sanity" / "check_plugins.py"
+    if sanity.is_file():
+        step(tally, "lint:plugin-sanity", [str(VENV_BIN / "python"), str(sanity)], env)
+    specs = ROOT / "tests" / "sanity" / "check_argument_specs.py"
+    if specs.is_file():
+        step(tally, "lint:argument-specs", [str(VENV_BIN / "python"), str(specs)], env)
+
+
+def run_unit(tally: Tally, env: dict[str, str]) -> None:
+    junit = REPORTS / "pytest.xml"
+    print("\n=== unit: pytest tests/", flush=True)
+    started = time.monotonic()
+    code = subprocess.run([str(VENV_BIN / "pytest"), "-q", "tests", f"--junitxml={junit}", "-p", "no:cacheprovider"],
+                          cwd=ROOT, env=env, check=False).returncode
+    seconds = time.monotonic() - started
+    if code == 5:  # no tests collected: nothing to count, not a failure of the suite
+        print("=== unit: no tests collected")
+        return
+    if not junit.is_file():
+        tally.record("unit:pytest", False, seconds)
+        return
+    for suite in ET.parse(junit).getroot().iter("testsuite"):
+        total = int(suite.get("tests", 0))
+        failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped = int(suite.get("skipped", 0))
+        tally.passed += total - failed - skipped
+        tally.failed += failed
+        tally.skipped += skipped
+    tally.lines.append(f"{'PASS' if code == 0 else 'FAIL'}  {'unit:pytest':<32} {seconds:7.1f}s")
+    if code != 0 and tally.failed == 0:
+        tally.failed += 1  # pytest failed without a failing test (collection error): count it
+
+
+def scenarios(selected: list[str] | None) -> list[str]:
+    present = {p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml")}
+    ordered = [s for s in SCENARIO_ORDER if s in present] + sorted(present - set(SCENARIO_ORDER))
+    if selected:
+        unknown = set(selected) - present
+        if unknown:
+            sys.exit(f"unknown scenario(s): {', '.join(sorted(unknown))}; present: {', '.join(ordered)}")
+        ordered = [s for s in ordered if s in selected]
+    return ordered
+
+
+def run_molecule(tally: Tally, env: dict[str, str], selected: list[str] | None) -> None:
+    for scenario in scenarios(selected):
+        step(tally, f"molecule:{scenario}", [str(VENV_BIN / "molecule"), "test", "-s", scenario], env,
+             log_name=f"molecule-{scenario}.log")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stages", nargs="*", default=["lint", "unit", "molecule"],
+                        choices=["lint", "unit", "molecule"])
+    parser.add_argument("--scenario", action="append", help="run only this Molecule scenario (repeatable)")
+    args = parser.parse_args()
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    env = test_env()
+    tally = Tally()
+    started = time.monotonic()
+    if "lint" in args.stages:
+        run_lint(tally, env)
+    if "unit" in args.stages:
+        run_unit(tally, env)
+    if "molecule" in args.stages:
+        run_molecule(tally, env, args.scenario)
+    print("\n=== summary")
+    print("\n".join(tally.lines))
+    print(f"total time {time.monotonic() - started:.0f}s")
+    print(f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped")
+    return 0 if tally.failed == 0 and tally.passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
