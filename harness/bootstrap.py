@@ -30,7 +30,7 @@ ROOTFS_IMAGE = "dese-debian:bookworm"
 SYSTEMD_IMAGE = "dese-debian-systemd:bookworm"
 SERVICES_IMAGE = "dese-debian-services:bookworm"
 INPUTS_LABEL = "dese.inputs"
-HOST_PACKAGES = ("docker.io", "debootstrap", "postgresql-15", "prometheus", "prometheus-alertmanager")
+HOST_PACKAGES = ("docker.io", "debootstrap", "postgresql-15", "redis-server", "prometheus", "prometheus-alertmanager")
 APT_SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
 DOCKERD_LOG = Path("/var/log/dockerd.log")
 
