@@ -12,8 +12,10 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,8 +32,13 @@ class Tally:
     failed: int = 0
     skipped: int = 0
     lines: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, name: str, ok: bool, seconds: float) -> None:
+        with self.lock:
+            self._record(name, ok, seconds)
+
+    def _record(self, name: str, ok: bool, seconds: float) -> None:
         if ok:
             self.passed += 1
         else:
@@ -124,10 +131,17 @@ def scenarios(selected: list[str] | None) -> list[str]:
     return ordered
 
 
-def run_molecule(tally: Tally, env: dict[str, str], selected: list[str] | None) -> None:
-    for scenario in scenarios(selected):
-        step(tally, f"molecule:{scenario}", [str(VENV_BIN / "molecule"), "test", "-s", scenario], env,
-             log_name=f"molecule-{scenario}.log")
+def run_molecule(tally: Tally, env: dict[str, str], selected: list[str] | None, jobs: int) -> None:
+    """Scenarios use their own container names and networks, so they may run side by side (``--jobs``)."""
+    names = scenarios(selected)
+    commands = {s: [str(VENV_BIN / "molecule"), "test", "-s", s] for s in names}
+    if jobs <= 1:
+        for scenario in names:
+            step(tally, f"molecule:{scenario}", commands[scenario], env, log_name=f"molecule-{scenario}.log")
+        return
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for scenario in names:
+            pool.submit(step, tally, f"molecule:{scenario}", commands[scenario], env, f"molecule-{scenario}.log")
 
 
 def main() -> int:
@@ -135,6 +149,8 @@ def main() -> int:
     parser.add_argument("stages", nargs="*", default=["lint", "unit", "molecule"],
                         choices=["lint", "unit", "molecule"])
     parser.add_argument("--scenario", action="append", help="run only this Molecule scenario (repeatable)")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("DESE_TEST_JOBS", "1")),
+                        help="Molecule scenarios run side by side (default: $DESE_TEST_JOBS or 1)")
     args = parser.parse_args()
     REPORTS.mkdir(parents=True, exist_ok=True)
     env = test_env()
@@ -145,7 +161,7 @@ def main() -> int:
     if "unit" in args.stages:
         run_unit(tally, env)
     if "molecule" in args.stages:
-        run_molecule(tally, env, args.scenario)
+        run_molecule(tally, env, args.scenario, args.jobs)
     print("\n=== summary")
     print("\n".join(tally.lines))
     print(f"total time {time.monotonic() - started:.0f}s")
