@@ -7,6 +7,8 @@ Subcommands (installed by the dese.ea_plan.postgresql_backup role, run by system
                 the very snapshot pg_dump uses; then retention by count and age.
   restore-test  restore the newest backup into scratch databases, check the checksums, compare row counts with the
                 manifest, audit row-level security on the restored copy, drop the scratch databases, record the result.
+  restore       restore one database of a chosen backup (newest by default) into the LIVE database, after checking
+                its checksums: pg_restore --clean --if-exists in a single transaction (all or nothing).
   publish       (as root, after either) turn the recorded results into node_exporter textfile metrics.
 Run as the postgres OS user (peer authentication through the local socket) except ``publish``.
 """
@@ -184,11 +186,7 @@ def drop_database(name: str) -> None:
 
 def cmd_restore_test(args) -> dict:
     started = now()
-    backup_dir = Path(args.backup_dir)
-    runs = sorted((p for p in backup_dir.iterdir() if p.is_dir() and (p / MANIFEST).is_file()), reverse=True)
-    if not runs:
-        raise BackupError(f"no backup found in {backup_dir}")
-    run = runs[0]
+    run = find_backup(Path(args.backup_dir), "latest")
     verify_checksums(run)
     manifest = json.loads((run / MANIFEST).read_text())
     checked = {}
@@ -224,6 +222,38 @@ def cmd_restore_test(args) -> dict:
         checked[database] = {"tables": len(counts), "rows": sum(counts.values())}
     return {"path": str(run), "databases": checked, "duration_seconds": round(now() - started, 3),
             "message": f"restore test of {run.name} passed: {json.dumps(checked, sort_keys=True)}"}
+
+
+def find_backup(backup_dir: Path, name: str) -> Path:
+    runs = sorted((p for p in backup_dir.iterdir() if p.is_dir() and (p / MANIFEST).is_file()), reverse=True)
+    if not runs:
+        raise BackupError(f"no backup found in {backup_dir}")
+    if name == "latest":
+        return runs[0]
+    for run in runs:
+        if run.name == name:
+            return run
+    raise BackupError(f"backup {name!r} not found in {backup_dir}; present: {', '.join(r.name for r in runs)}")
+
+
+def cmd_restore(args) -> dict:
+    started = now()
+    if len(args.databases) != 1:
+        raise BackupError("restore takes exactly one database (--databases NAME)")
+    database = args.databases[0]
+    run = find_backup(Path(args.backup_dir), args.source)
+    verify_checksums(run)
+    meta = json.loads((run / MANIFEST).read_text())["databases"].get(database)
+    if meta is None:
+        raise BackupError(f"backup {run.name} holds no dump of {database}")
+    result = subprocess.run([str(Path(args.bin_dir) / "pg_restore"), "--clean", "--if-exists", "--single-transaction",
+                             "--exit-on-error", "-d", database, str(run / meta["file"])],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BackupError(f"pg_restore of {run.name}/{meta['file']} into {database} failed and was rolled back: "
+                          f"{result.stderr.strip()[:500]}")
+    return {"path": str(run), "database": database, "duration_seconds": round(now() - started, 3),
+            "message": f"restored {database} from {run.name}"}
 
 
 def record(state_dir: Path, kind: str, outcome: dict) -> None:
@@ -266,7 +296,8 @@ def cmd_publish(args) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("backup", "restore-test", "publish"))
+    parser.add_argument("command", choices=("backup", "restore-test", "restore", "publish"))
+    parser.add_argument("--from", dest="source", default="latest", help="restore: backup directory name or latest")
     parser.add_argument("--databases", nargs="+", default=[])
     parser.add_argument("--backup-dir", default="/var/backups/postgresql")
     parser.add_argument("--state-dir", default="/var/lib/dese/backup")
@@ -282,7 +313,8 @@ def main() -> int:
         return 0
     kind = args.command
     try:
-        outcome = {"status": "ok", **(cmd_backup(args) if kind == "backup" else cmd_restore_test(args))}
+        handler = {"backup": cmd_backup, "restore-test": cmd_restore_test, "restore": cmd_restore}[kind]
+        outcome = {"status": "ok", **handler(args)}
     except (BackupError, psycopg2.Error, OSError) as exc:
         outcome = {"status": "failed", "message": f"{kind} failed: {str(exc).strip()}"}
     record(Path(args.state_dir), kind, outcome)
