@@ -91,10 +91,10 @@ class Config:
         self.version = env.get("APP_VERSION", "dev")
         self.broken = bool(env.get("STANDIN_BROKEN", ""))
         self.host = env.get("HOST", "0.0.0.0")  # nosec B104 - the contract says the app binds all interfaces
-        default_port = SIDE_SERVICES.get(service, 3000)
-        port_var = "PORT" if service in ("backend", "frontend") else f"{service.upper()}_PORT"
+        # Side services: <NAME>_PORT, else PORT, else their contract port (5555..5558).
+        port_var = f"{service.upper()}_PORT" if env.get(f"{service.upper()}_PORT") else "PORT"
         try:
-            self.port = int(env.get(port_var, default_port))
+            self.port = int(env.get(port_var) or SIDE_SERVICES.get(service, 3000))
         except ValueError as exc:
             raise ConfigError(f"Invalid {port_var} {env.get(port_var)!r}: expected a TCP port number") from exc
         self.metrics_enabled = env.get("PROMETHEUS_ENABLED", "") == "true"
@@ -744,8 +744,21 @@ def healthcheck(url: str, timeout: float = 5.0) -> int:
     return 0 if 200 <= status < 300 else 1
 
 
+def select_service(args: list[str]) -> str:
+    """The service a command line asks for: `finbot`, or the real image's style `node services/finbot.js`."""
+    if not args:
+        return os.environ.get("STANDIN_SERVICE", "backend")
+    if args[0] in ("backend", "frontend", "healthcheck", *SIDE_SERVICES):
+        return args[0]
+    for arg in args:
+        for part in re.split(r"[/\\.]", arg):
+            if part in ("frontend", *SIDE_SERVICES):
+                return part
+    return "backend" if args[0] in ("node", "npm") else args[0]
+
+
 def main(argv: list[str]) -> int:
-    service = argv[1] if len(argv) > 1 else os.environ.get("STANDIN_SERVICE", "backend")
+    service = select_service(argv[1:])
     if service == "healthcheck":
         return healthcheck(argv[2] if len(argv) > 2 else f"http://127.0.0.1:{os.environ.get('PORT', '3000')}/health/live")
     if service not in ("backend", "frontend", *SIDE_SERVICES):
