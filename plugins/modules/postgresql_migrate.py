@@ -196,7 +196,7 @@ class Migration:
         self.created_at = when
 
     def statements(self):
-        """Yield (number, first_line, sql) for each chunk between breakpoints, numbered from 1, blanks skipped."""
+        """Yield (number, first_line, offset, sql) per chunk between breakpoints, numbered from 1, blanks skipped."""
         offset = 0
         for number, chunk in enumerate(self.text.split(BREAKPOINT), start=1):
             start = offset
@@ -268,7 +268,8 @@ def load_migration_set(migrations_dir, journal_mismatch="fail"):
         migration.created_at = migration.when if migration.when is not None else watermark
         watermark = max(watermark, migration.created_at)
         migrations.append(migration)
-    return migrations, faults
+    journal_tags = {entry["when"]: entry["tag"] for entry in entries}
+    return migrations, faults, journal_tags
 
 
 def _fetch_recorded(cur):
@@ -279,8 +280,12 @@ def _fetch_recorded(cur):
     return [(row[0], row[1]) for row in cur.fetchall()]
 
 
-def classify(migrations, recorded):
-    """Split migrations into (skipped, pending); raise PostgresError on hash drift or recorded hashes without a file."""
+def classify(migrations, recorded, journal_tags=None):
+    """Split migrations into (skipped, pending); raise PostgresError on hash drift or recorded hashes without a file.
+
+    A recorded row whose hash matches no file is hash drift when a pending file carries the same journal `when`
+    (that file changed after it was applied); otherwise the file it came from is missing from the set.
+    """
     remaining = Counter(h for h, _ in recorded)
     skipped, pending = [], []
     for migration in migrations:
@@ -302,7 +307,8 @@ def classify(migrations, recorded):
         if changed:
             drift.append("%s (recorded hash %s..., file now %s...)" % (changed[0].name, hash_[:12], changed[0].hash[:12]))
         else:
-            orphans.append("hash %s... (created_at %s)" % (hash_[:12], created_at))
+            tag = (journal_tags or {}).get(created_at)
+            orphans.append("%shash %s... (created_at %s)" % (("%s.sql, " % tag) if tag else "", hash_[:12], created_at))
     problems = []
     if drift:
         problems.append("applied files changed since they were applied (hash drift): %s; restore their original "
@@ -328,8 +334,8 @@ def _acquire_lock(conn, timeout):
                     "coalesce(a.client_addr::text, 'local') || ')', ', ') FROM pg_locks l "
                     "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
                     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                    "AND l.classid = (%s >> 32)::oid AND l.objid = (%s & 4294967295)::oid",
-                    (LOCK_KEY, LOCK_KEY))
+                    "AND l.classid::bigint = %s AND l.objid::bigint = %s",
+                    ((LOCK_KEY >> 32) & 0xFFFFFFFF, LOCK_KEY & 0xFFFFFFFF))
                 holders = cur.fetchone()[0]
                 conn.rollback()
                 raise PostgresError(
@@ -351,7 +357,7 @@ def _apply(conn, migration):
     number = line = 0
     with conn.cursor() as cur:
         try:
-            for number, line, _start, chunk in migration.statements():
+            for number, line, _offset, chunk in migration.statements():
                 cur.execute(chunk)
             number, line = 0, 0
             cur.execute("INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (%s, %s)",
@@ -362,9 +368,9 @@ def _apply(conn, migration):
             diag = getattr(exc, "diag", None)
             position = getattr(diag, "statement_position", None) if diag is not None else None
             if number and position:
-                for num, first, start, chunk in migration.statements():
-                    if num == number:
-                        line = migration.text.count("\n", 0, start) + 1 + chunk[:int(position) - 1].count("\n")
+                for num, _first, offset, chunk in migration.statements():
+                    if num == number:  # the server's 1-based character position inside the failing chunk
+                        line = migration.text.count("\n", 0, offset) + 1 + chunk[:int(position) - 1].count("\n")
             where = ("statement %d (line %d)" % (number, line)) if number else "recording it in %s" % MIGRATIONS_TABLE
             failed = dict(file=migration.name, statement=number, line=line, sqlstate=sqlstate_of(exc),
                           message=error_text(exc))
@@ -375,7 +381,8 @@ def _apply(conn, migration):
 
 def run(params, check_mode=False):
     """Apply (or, in check mode, list) pending migrations. Return the result dict or raise PostgresError."""
-    migrations, faults = load_migration_set(params["migrations_dir"], params.get("journal_mismatch") or "fail")
+    migrations, faults, journal_tags = load_migration_set(params["migrations_dir"],
+                                                          params.get("journal_mismatch") or "fail")
     result = dict(changed=False, applied=[], pending=[], skipped=[], warnings=list(faults))
     conn = connect(params, session_role=params.get("session_role"))
     try:
@@ -385,7 +392,7 @@ def run(params, check_mode=False):
             recorded = _fetch_recorded(cur)
         conn.commit()
         try:
-            skipped, pending = classify(migrations, recorded or [])
+            skipped, pending = classify(migrations, recorded or [], journal_tags)
         except PostgresError as exc:
             exc.result = dict(result, **exc.result)
             raise

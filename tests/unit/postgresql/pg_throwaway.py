@@ -1,0 +1,102 @@
+"""A throwaway PostgreSQL 15 cluster for tests and benchmarks: Debian's initdb/pg_ctl run as the postgres OS user.
+
+The data directory and the unix socket live in a fresh temporary directory owned by postgres; the server listens on a
+free loopback port with scram-sha-256 authentication only and is stopped (and the directory removed) by stop().
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import psycopg2
+
+PG_BIN = os.environ.get("DESE_PG_BIN", "/usr/lib/postgresql/15/bin")
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_postgres(args, **kwargs):
+    """Run a command as the postgres OS user (root cannot run initdb)."""
+    prefix = [] if os.geteuid() == pwd.getpwnam("postgres").pw_uid else ["runuser", "-u", "postgres", "--"]
+    return subprocess.run(prefix + args, check=True, capture_output=True, text=True, **kwargs)
+
+
+class Cluster:
+    """A running throwaway cluster; `superuser` / `password` log in over TCP on 127.0.0.1:`port`."""
+
+    def __init__(self, extra_settings=None):
+        self.superuser = "postgres"
+        self.password = secrets.token_hex(16)
+        self.host = "127.0.0.1"
+        self.port = _free_port()
+        self.base = tempfile.mkdtemp(prefix="dese-pg-")
+        self.data = os.path.join(self.base, "data")
+        self.socket_dir = os.path.join(self.base, "run")
+        self.log = os.path.join(self.base, "server.log")
+        self.extra_settings = dict(extra_settings or {})
+        self.running = False
+
+    def start(self):
+        pg = pwd.getpwnam("postgres")
+        os.makedirs(self.socket_dir)
+        pwfile = os.path.join(self.base, "pwfile")
+        with open(pwfile, "w", encoding="ascii") as handle:
+            handle.write(self.password + "\n")
+        for path in (self.base, self.socket_dir, pwfile):
+            os.chown(path, pg.pw_uid, pg.pw_gid)
+        os.chmod(self.base, 0o700)
+        _as_postgres([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", self.superuser, "--pwfile", pwfile,
+                      "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        os.unlink(pwfile)
+        settings = {"listen_addresses": "127.0.0.1", "port": str(self.port), "unix_socket_directories": self.socket_dir,
+                    "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "50"}
+        settings.update(self.extra_settings)
+        options = " ".join("-c %s=%s" % (key, value) for key, value in settings.items())
+        _as_postgres([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.log, "-o", options, "-w",
+                      "-t", "60", "start"])
+        self.running = True
+        return self
+
+    def stop(self):
+        if self.running:
+            _as_postgres([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
+            self.running = False
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def params(self, database="postgres", user=None, password=None, **extra):
+        """Module parameters (connection part) for this cluster."""
+        params = {"login_host": self.host, "login_port": self.port, "login_user": user or self.superuser,
+                  "login_password": self.password if password is None else password, "login_unix_socket": "",
+                  "database": database, "connect_timeout": 10}
+        params.update(extra)
+        return params
+
+    def connect(self, database="postgres", user=None, password=None, autocommit=True):
+        conn = psycopg2.connect(host=self.host, port=self.port, dbname=database, user=user or self.superuser,
+                                password=self.password if password is None else password)
+        conn.autocommit = autocommit
+        return conn
+
+    def execute(self, sql, database="postgres", params=None):
+        """Run one statement as the superuser; return all rows (or None)."""
+        conn = self.connect(database)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall() if cur.description else None
+        finally:
+            conn.close()
+
+    def create_database(self, name, owner=None):
+        self.execute('CREATE DATABASE "%s"%s' % (name, (' OWNER "%s"' % owner) if owner else ""))
+        return name
