@@ -17,6 +17,9 @@ import tempfile
 import psycopg2
 
 PG_BIN = os.environ.get("DESE_PG_BIN", "/usr/lib/postgresql/15/bin")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+MIGRATION_SET = os.path.join(REPO, "tests", "standin", "drizzle")
+ROLE_PASSWORD = "Test0nlyPassw0rd"  # login roles of throwaway clusters only: loopback, deleted with the cluster
 
 
 def _free_port():
