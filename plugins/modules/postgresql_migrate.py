@@ -192,7 +192,11 @@ class Migration:
         with open(path, "rb") as handle:
             raw = handle.read()
         self.hash = hashlib.sha256(raw).hexdigest()
-        self.text = raw.decode("utf-8")
+        try:
+            self.text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PostgresError("migration %s is not valid UTF-8 (%s); Drizzle reads migrations as UTF-8" % (
+                name, exc)) from None
         self.created_at = when
 
     def statements(self):

@@ -15,16 +15,18 @@ description:
   - With O(state=enforced), makes every tenant table ENABLE and FORCE row-level security, gives each table that has
     no policy at all a C(tenant_isolation) policy for O(app_role), and makes sure an index leads with the tenant
     column. Tables that already carry policies (the application's own) keep them. Idempotent; supports check mode.
-  - "The C(tenant_isolation) policy is one permissive policy C(FOR ALL TO <app_role>) whose C(USING) and
-    C(WITH CHECK) are
-    C(<tenant_column> = (SELECT NULLIF(current_setting('app.current_organization_id', true), '')::uuid)
-    OR (SELECT current_setting('app.current_user_role', true)) = 'super_admin')". The sub-selects make PostgreSQL
-    evaluate each setting once per query (an InitPlan) instead of once per row, and the tenant comparison stays
-    usable by the index. A single OR-ed policy was kept over a separate permissive C(tenant_super_admin) policy:
-    PostgreSQL ORs permissive policies into the same expression, and C(bench/rls_overhead.py) measured both within
-    noise of each other (see the changelog fragment for the figures), so one policy is simpler to read and audit.
-  - C(NULLIF(..., '')) makes the policy fail closed, since C(current_setting(..., true)) returns an empty string,
-    not NULL, after a transaction that set it has ended. Without tenant context a session sees no rows.
+  - >-
+    The C(tenant_isolation) policy is one permissive policy C(FOR ALL TO <app_role>) whose C(USING) and C(WITH CHECK)
+    are <tenant_column> = (SELECT NULLIF(current_setting('app.current_organization_id', true), '')::uuid)
+    OR (SELECT current_setting('app.current_user_role', true)) = 'super_admin'.
+    The sub-selects make PostgreSQL evaluate each setting once per query (an InitPlan) instead of once per row, and
+    the tenant comparison stays usable by the index when the query itself filters by tenant.
+  - >-
+    One OR-ed policy was kept rather than a second permissive C(tenant_super_admin) policy. PostgreSQL ORs permissive
+    policies into the same expression, and C(bench/rls_overhead.py) (1M rows, 100 organizations) measured the two
+    within noise of each other, so the single policy is the simpler one to read and audit.
+  - The NULLIF around the setting makes the policy fail closed, since current_setting with missing_ok returns an
+    empty string, not NULL, after a transaction that set it has ended. Without tenant context a session sees no rows.
   - With O(state=audit) (read-only; usable from a verify playbook), reports every problem as a finding
     C({object, problem, fix, severity}) - a tenant table without RLS, without FORCE or without a policy, a policy
     that applies to PUBLIC, an app role that is SUPERUSER, BYPASSRLS, owns (or can become the owner of) a tenant
@@ -123,6 +125,8 @@ notes:
   - All changes of one run happen in one transaction with C(lock_timeout = 30s), so a busy table makes the run fail
     instead of queueing the application behind an C(ACCESS EXCLUSIVE) lock.
   - An existing C(tenant_isolation) policy is kept; only its role list is corrected to O(app_role).
+  - A missing tenant index is built with a plain C(CREATE INDEX), which blocks writes to that table while it builds;
+    on a large production table create it C(CONCURRENTLY) in a migration first.
 attributes:
   check_mode:
     support: full
