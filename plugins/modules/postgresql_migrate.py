@@ -141,8 +141,10 @@ skipped:
   elements: str
   sample: [0000_core.sql, 0001_finance.sql]
 warnings:
-  description: Journal faults tolerated because of O(journal_mismatch=warn).
-  returned: always
+  description:
+    - Journal faults tolerated because of O(journal_mismatch=warn). Emitted as Ansible warnings, so Ansible adds the
+      key only when there is one (read it through the default filter, defaulting to an empty list).
+  returned: when O(journal_mismatch=warn) tolerated a fault
   type: list
   elements: str
   sample: ["0006_hotfix.sql is not in meta/_journal.json"]
@@ -434,10 +436,13 @@ def main():
     try:
         result = run(module.params, check_mode=module.check_mode)
     except PostgresError as exc:
-        base = dict(changed=False, applied=[], pending=[], skipped=[], warnings=[])
+        base = dict(changed=False, applied=[], pending=[], skipped=[])
         base.update(exc.result)
+        for warning in base.pop("warnings", []):
+            module.warn(warning)
         module.fail_json(msg=exc.msg, **base)
-    for warning in result["warnings"]:
+    # Ansible itself returns module.warn() messages as `warnings` (passing the key to exit_json is deprecated)
+    for warning in result.pop("warnings"):
         module.warn(warning)
     module.exit_json(**result)
 

@@ -1,12 +1,14 @@
 """A throwaway PostgreSQL 15 cluster for tests and benchmarks: Debian's initdb/pg_ctl run as the postgres OS user.
 
 The data directory and the unix socket live in a fresh temporary directory owned by postgres; the server listens on a
-free loopback port with scram-sha-256 authentication only and is stopped (and the directory removed) by stop().
+free loopback port with scram-sha-256 authentication (peer on the unix socket, as Debian configures it) and is
+stopped (and the directory removed) by stop().
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import pwd
 import secrets
 import shutil
@@ -31,7 +33,12 @@ def _free_port():
 def _as_postgres(args, **kwargs):
     """Run a command as the postgres OS user (root cannot run initdb)."""
     prefix = [] if os.geteuid() == pwd.getpwnam("postgres").pw_uid else ["runuser", "-u", "postgres", "--"]
-    return subprocess.run(prefix + args, check=True, capture_output=True, text=True, **kwargs)
+    # cwd "/": the caller's directory may be closed to postgres (initdb refuses to start there)
+    done = subprocess.run(prefix + args, check=False, capture_output=True, text=True, cwd="/", **kwargs)
+    if done.returncode:
+        raise RuntimeError("%s failed (%d): %s" % (os.path.basename(args[0]), done.returncode,
+                                                   (done.stderr or done.stdout).strip()))
+    return done
 
 
 class Cluster:
@@ -58,8 +65,9 @@ class Cluster:
         for path in (self.base, self.socket_dir, pwfile):
             os.chown(path, pg.pw_uid, pg.pw_gid)
         os.chmod(self.base, 0o700)
+        # as Debian sets it up: peer on the unix socket, scram-sha-256 over TCP
         _as_postgres([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", self.superuser, "--pwfile", pwfile,
-                      "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+                      "--auth-local=peer", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         os.unlink(pwfile)
         settings = {"listen_addresses": "127.0.0.1", "port": str(self.port), "unix_socket_directories": self.socket_dir,
                     "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "50"}
@@ -75,6 +83,33 @@ class Cluster:
             _as_postgres([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
             self.running = False
         shutil.rmtree(self.base, ignore_errors=True)
+
+    def run_as_postgres(self, function, *args):
+        """Call function(*args) in a child process running as the postgres OS user; return its result (pickled)."""
+        pg = pwd.getpwnam("postgres")
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: become postgres, run, send back (ok, value)
+            os.close(read_end)
+            code = 0
+            try:
+                os.setgid(pg.pw_gid)
+                os.setuid(pg.pw_uid)
+                os.environ.update(HOME=pg.pw_dir, USER="postgres", LOGNAME="postgres")
+                payload = (True, function(*args))
+            except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+                payload, code = (False, "%s: %s" % (type(exc).__name__, exc)), 1
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(payload, pipe)
+            os._exit(code)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+        ok, value = pickle.loads(data)
+        if not ok:
+            raise RuntimeError(value)
+        return value
 
     def params(self, database="postgres", user=None, password=None, **extra):
         """Module parameters (connection part) for this cluster."""

@@ -11,6 +11,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.dese.ea_plan.plugins.module_utils.postgres_common import PostgresError
 from ansible_collections.dese.ea_plan.plugins.modules import postgresql_migrate
+from pg_throwaway import MIGRATION_SET
 
 ALL_FILES = ["0000_core.sql", "0001_finance.sql", "0002_crm.sql", "0003_inventory_iot.sql",
              "0004_app_rls_policies.sql", "0005_demo_seed.sql"]
@@ -277,3 +278,15 @@ def test_statement_numbers_and_lines(tmp_path):
     migration = postgresql_migrate.Migration("0000_x.sql", str(path), 1)
     assert [(n, line) for n, line, _, _ in migration.statements()] == [(1, 1), (2, 6)]
     assert migration.hash == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_peer_authentication_through_the_socket_as_postgres(pg_cluster, database):
+    """The role's usual call: become postgres, no login_user/password, default-style unix socket."""
+    params = {"login_unix_socket": pg_cluster.socket_dir, "login_port": pg_cluster.port, "database": database,
+              "session_role": "dese_owner", "migrations_dir": MIGRATION_SET}
+    result = pg_cluster.run_as_postgres(postgresql_migrate.run, params)
+    assert result["applied"] == ALL_FILES
+    assert pg_cluster.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'",
+                              database) == [("dese_owner",)]
+    with pytest.raises(PostgresError, match="cannot connect"):  # root is not a database role: peer refuses it
+        postgresql_migrate.run(params)
