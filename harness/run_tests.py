@@ -53,6 +53,7 @@ def test_env() -> dict[str, str]:
     env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
     env.setdefault("ANSIBLE_FORCE_COLOR", "0")
     env.setdefault("PY_COLORS", "0")
+    env.setdefault("NO_COLOR", "1")
     return env
 
 
