@@ -43,6 +43,7 @@ class PostgresError(Exception):
         super().__init__(msg)
         self.msg = msg
         self.result = result
+        self.not_there_yet = False
 
 
 def connect_kwargs(params):
@@ -76,9 +77,14 @@ def connect(params, session_role=None):
         conn = psycopg2.connect(**kwargs)
     except psycopg2.Error as exc:
         where = kwargs.get("host") or "the default unix socket"
-        raise PostgresError("cannot connect to database %r on %s port %s as %s: %s" % (
-            kwargs["dbname"], where, kwargs["port"], kwargs.get("user") or "the current OS user",
-            str(exc).strip())) from None
+        text = str(exc).strip()
+        error = PostgresError("cannot connect to database %r on %s port %s as %s: %s" % (
+            kwargs["dbname"], where, kwargs["port"], kwargs.get("user") or "the current OS user", text))
+        # Not there yet (fresh host in check mode) as opposed to refused (wrong password, pg_hba): callers may
+        # tolerate the former in check mode only.
+        error.not_there_yet = any(marker in text for marker in (
+            'database "%s" does not exist' % kwargs["dbname"], "Connection refused", "No such file or directory"))
+        raise error from None
     conn.autocommit = False
     if session_role:
         try:

@@ -87,6 +87,8 @@ options:
     default: 10
 notes:
   - Supports check mode; it lists the pending files without executing anything and still refuses on hash drift.
+    When the server or the database does not exist yet (a fresh host in check mode), check mode reports every file
+    as pending with a warning instead of failing; wrong credentials still fail.
   - Files without a journal entry (only applied with O(journal_mismatch=warn)) are recorded with the largest C(when)
     of the journal entries before them, so Drizzle's own migrator, which compares C(when) values, neither re-applies
     nor skips anything because of them.
@@ -390,7 +392,15 @@ def run(params, check_mode=False):
     migrations, faults, journal_tags = load_migration_set(params["migrations_dir"],
                                                           params.get("journal_mismatch") or "fail")
     result = dict(changed=False, applied=[], pending=[], skipped=[], warnings=list(faults))
-    conn = connect(params, session_role=params.get("session_role"))
+    try:
+        conn = connect(params, session_role=params.get("session_role"))
+    except PostgresError as exc:
+        if not (check_mode and exc.not_there_yet):
+            raise
+        # check mode on a fresh host: no server or database yet, so every file would be applied
+        result["warnings"].append("check mode: %s; reporting every file as pending" % exc.msg)
+        result.update(changed=bool(migrations), pending=[m.name for m in migrations])
+        return result
     try:
         if not check_mode:
             _acquire_lock(conn, int(params.get("lock_timeout") if params.get("lock_timeout") is not None else 60))

@@ -121,7 +121,10 @@ options:
     type: int
     default: 10
 notes:
-  - Supports check mode; with O(state=enforced) it returns the statements it would run in RV(actions).
+  - Supports check mode; with O(state=enforced) it returns the statements it would run in RV(actions). On a fresh
+    host in check mode a missing server, database, app role or tenant table is reported as a warning (and
+    C(changed)) instead of failing, since the tasks that create them did not really run; wrong credentials still
+    fail.
   - All changes of one run happen in one transaction with C(lock_timeout = 30s), so a busy table makes the run fail
     instead of queueing the application behind an C(ACCESS EXCLUSIVE) lock.
   - An existing C(tenant_isolation) policy is kept; only its role list is corrected to O(app_role).
@@ -277,15 +280,22 @@ def _index_name(table, column):
     return ("%s_%s_rls_idx" % (table, column))[:63]
 
 
-def plan_enforcement(cur, cfg, tables):
-    """Return the list of psycopg2.sql statements that bring the tables to the enforced state."""
+def plan_enforcement(cur, cfg, tables, check_mode=False):
+    """Return (psycopg2.sql statements that bring the tables to the enforced state, check-mode notes).
+
+    In check mode a missing app role or table is a note, not an error: on a fresh host the tasks before this one
+    (role creation, migrations) have not really run.
+    """
     schema = cfg.get("schema") or "public"
     app_role = cfg["app_role"]
+    notes = []
     cur.execute("SELECT oid FROM pg_roles WHERE rolname = %s", (app_role,))
     row = cur.fetchone()
-    if row is None:
+    if row is None and not check_mode:
         raise PostgresError("app_role %s does not exist; create the application's login role first" % app_role)
-    app_oid = row[0]
+    if row is None:
+        notes.append("check mode: app_role %s does not exist yet" % app_role)
+    app_oid = row[0] if row else None
     statements = []
     missing = []
     for table, column in tables:
@@ -313,10 +323,13 @@ def plan_enforcement(cur, cfg, tables):
         if not info["tenant_index"]:
             statements.append(pgsql.SQL("CREATE INDEX {name} ON {table} ({col})").format(
                 name=pgsql.Identifier(_index_name(table, column)), table=target, col=pgsql.Identifier(column)))
-    if missing:
+    if missing and check_mode:
+        notes.append("check mode: tenant tables missing or without their tenant column (not migrated yet?): %s"
+                     % ", ".join(missing))
+    elif missing:
         raise PostgresError("tenant tables missing or without their tenant column: %s; fix tenant_tables / "
                             "tenant_column / tenant_key_overrides or run the migrations first" % ", ".join(missing))
-    return statements
+    return statements, notes
 
 
 def _finding(obj, problem, fix, severity="error"):
@@ -464,15 +477,23 @@ def run(params, check_mode=False):
     fail_on_findings = params.get("fail_on_findings")
     if fail_on_findings is None:
         fail_on_findings = state == "audit"
-    conn = connect(params, session_role=params.get("session_role"))
-    result = dict(changed=False, actions=[], findings=[], tables=[], rls_table_count=0)
+    result = dict(changed=False, actions=[], findings=[], tables=[], rls_table_count=0, warnings=[])
+    try:
+        conn = connect(params, session_role=params.get("session_role"))
+    except PostgresError as exc:
+        if not (check_mode and exc.not_there_yet):
+            raise
+        result["warnings"].append("check mode: %s; nothing to inspect yet" % exc.msg)
+        result["changed"] = state == "enforced"
+        return result
     try:
         with conn.cursor() as cur:
             tables = resolve_tables(cur, params)
             if state == "enforced":
-                statements = plan_enforcement(cur, params, tables)
+                statements, notes = plan_enforcement(cur, params, tables, check_mode)
                 result["actions"] = [s.as_string(conn) for s in statements]
-                result["changed"] = bool(statements)
+                result["warnings"].extend(notes)
+                result["changed"] = bool(statements or notes)
                 if statements and not check_mode:
                     cur.execute("SET LOCAL lock_timeout = '30s'")
                     for statement in statements:
@@ -520,7 +541,10 @@ def main():
     except PostgresError as exc:
         base = dict(changed=False, actions=[], findings=[], tables=[], rls_table_count=0)
         base.update(exc.result)
+        base.pop("warnings", None)
         module.fail_json(msg=exc.msg, **base)
+    for warning in result.pop("warnings"):
+        module.warn(warning)
     for finding in result["findings"]:
         if finding["severity"] == "warning":
             module.warn("%s: %s" % (finding["object"], finding["problem"]))

@@ -290,3 +290,16 @@ def test_peer_authentication_through_the_socket_as_postgres(pg_cluster, database
                               database) == [("dese_owner",)]
     with pytest.raises(PostgresError, match="cannot connect"):  # root is not a database role: peer refuses it
         postgresql_migrate.run(params)
+
+
+def test_check_mode_on_a_fresh_host_does_not_fail(pg_cluster, migrator_params, migration_set):
+    missing = dict(migrator_params, database="not_created_yet")
+    result = migrate(missing, migration_set, check_mode=True)
+    assert result["changed"] is True and result["pending"] == ALL_FILES
+    assert any("does not exist" in warning for warning in result["warnings"])
+    no_server = dict(migrator_params, login_port=1)  # nothing listens there
+    assert migrate(no_server, migration_set, check_mode=True)["pending"] == ALL_FILES
+    with pytest.raises(PostgresError, match="does not exist"):
+        migrate(missing, migration_set)  # a real run fails
+    with pytest.raises(PostgresError, match="password authentication failed"):
+        migrate(dict(migrator_params, login_password="wrong"), migration_set, check_mode=True)

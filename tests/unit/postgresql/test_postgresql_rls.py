@@ -184,3 +184,17 @@ def test_module_entry_point_audit_fails_and_enforce_reports(enforced, rls_params
     output = json.loads(capsys.readouterr().out)
     assert exited.value.code == 0 and output["changed"] is True
     assert output["actions"] == ['ALTER TABLE "public"."devices" FORCE ROW LEVEL SECURITY']
+
+
+def test_check_mode_on_a_fresh_host_does_not_fail(pg_cluster, database, migrator_params):
+    fresh = dict(migrator_params, app_role="not_created_yet", state="enforced", tenant_tables=["devices"])
+    result = postgresql_rls.run(fresh, check_mode=True)
+    assert result["changed"] is True
+    assert any("app_role not_created_yet" in w for w in result["warnings"])
+    assert any("public.devices (no such table)" in w for w in result["warnings"])
+    no_database = postgresql_rls.run(dict(fresh, database="not_created_yet"), check_mode=True)
+    assert no_database["changed"] is True and "does not exist" in no_database["warnings"][0]
+    with pytest.raises(PostgresError, match="app_role not_created_yet does not exist"):
+        postgresql_rls.run(fresh)
+    with pytest.raises(PostgresError, match="password authentication failed"):
+        postgresql_rls.run(dict(fresh, login_password="wrong"), check_mode=True)
