@@ -161,7 +161,6 @@ import hashlib
 import json
 import os
 import time
-from collections import Counter
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.dese.ea_plan.plugins.module_utils.postgres_common import (
@@ -231,7 +230,8 @@ def load_migration_set(migrations_dir, journal_mismatch="fail"):
     if not isinstance(entries, list):
         raise PostgresError("the Drizzle journal %s has no 'entries' list" % journal_path)
     for position, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not isinstance(entry.get("tag"), str) or not isinstance(entry.get("when"), int):
+        valid = isinstance(entry, dict) and isinstance(entry.get("tag"), str) and isinstance(entry.get("when"), int)
+        if not valid:
             raise PostgresError("entry #%d of %s needs a string 'tag' and an integer 'when': %r" % (
                 position, journal_path, entry))
     entries = sorted(entries, key=lambda e: e.get("idx", 0)) if all("idx" in e for e in entries) else entries
@@ -294,26 +294,29 @@ def classify(migrations, recorded, journal_tags=None):
     A recorded row whose hash matches no file is hash drift when a pending file carries the same journal `when`
     (that file changed after it was applied); otherwise the file it came from is missing from the set.
     """
-    remaining = Counter(h for h, _ in recorded)
-    skipped, pending = [], []
-    for migration in migrations:
-        if remaining[migration.hash] > 0:
-            remaining[migration.hash] -= 1
-            skipped.append(migration)
-        else:
-            pending.append(migration)
-    leftovers = []
-    for hash_, created_at in recorded:
-        if remaining[hash_] > 0:
-            remaining[hash_] -= 1
-            leftovers.append((hash_, created_at))
+    unused = list(recorded)
+    matched = {}
+    # exact (hash, created_at) pairs first, so identical files (drizzle-kit's empty custom stubs) keep their own rows
+    for exact in (True, False):
+        for migration in migrations:
+            if migration.name in matched:
+                continue
+            for row in unused:
+                if row[0] == migration.hash and (not exact or row[1] == migration.created_at):
+                    matched[migration.name] = row
+                    unused.remove(row)
+                    break
+    skipped = [m for m in migrations if m.name in matched]
+    pending = [m for m in migrations if m.name not in matched]
+    leftovers = unused
     if not leftovers:
         return skipped, pending
     drift, orphans = [], []
     for hash_, created_at in leftovers:
         changed = [m for m in pending if m.when is not None and m.when == created_at]
         if changed:
-            drift.append("%s (recorded hash %s..., file now %s...)" % (changed[0].name, hash_[:12], changed[0].hash[:12]))
+            drift.append("%s (recorded hash %s..., file now %s...)" % (
+                changed[0].name, hash_[:12], changed[0].hash[:12]))
         else:
             tag = (journal_tags or {}).get(created_at)
             orphans.append("%shash %s... (created_at %s)" % (("%s.sql, " % tag) if tag else "", hash_[:12], created_at))
@@ -366,7 +369,13 @@ def _apply(conn, migration):
     with conn.cursor() as cur:
         try:
             for number, line, _offset, chunk in migration.statements():
-                cur.execute(chunk)
+                try:
+                    cur.execute(chunk)
+                except psycopg2.ProgrammingError as exc:
+                    # comments only (drizzle-kit's custom migration stub): the server would accept it, psycopg2
+                    # refuses it client-side without touching the transaction
+                    if exc.pgcode is not None or "empty query" not in str(exc):
+                        raise
             number, line = 0, 0
             cur.execute("INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (%s, %s)",
                         (migration.hash, migration.created_at))

@@ -363,7 +363,8 @@ def audit(cur, cfg, tables):
                                      "state=enforced)" % name))
         if not info["rls_forced"]:
             findings.append(_finding(name, "row-level security is not forced, so the table owner bypasses every "
-                                     "policy", "ALTER TABLE %s FORCE ROW LEVEL SECURITY (or run state=enforced)" % name))
+                                     "policy",
+                                     "ALTER TABLE %s FORCE ROW LEVEL SECURITY (or run state=enforced)" % name))
         if not info["policies"]:
             findings.append(_finding(name, "no row-level security policy: the application sees no rows (or every "
                                      "row once RLS is disabled)", "run state=enforced to add the %s policy"

@@ -303,3 +303,16 @@ def test_check_mode_on_a_fresh_host_does_not_fail(pg_cluster, migrator_params, m
         migrate(missing, migration_set)  # a real run fails
     with pytest.raises(PostgresError, match="password authentication failed"):
         migrate(dict(migrator_params, login_password="wrong"), migration_set, check_mode=True)
+
+
+def test_identical_comment_only_files_are_each_applied_once(pg_cluster, database, migrator_params, migration_set):
+    stub = "-- Custom SQL migration file, put your code below! --\n"  # what drizzle-kit generate --custom writes
+    add_migration(migration_set, "0006_custom_a", stub, when=1767744000000)
+    add_migration(migration_set, "0007_custom_b", stub, when=1767830400000)
+    assert migrate(migrator_params, migration_set)["applied"] == ALL_FILES + ["0006_custom_a.sql", "0007_custom_b.sql"]
+    assert len(recorded(pg_cluster, database)) == 8
+    again = migrate(migrator_params, migration_set)
+    assert again["changed"] is False and again["skipped"][-2:] == ["0006_custom_a.sql", "0007_custom_b.sql"]
+    (migration_set / "0007_custom_b.sql").write_text(stub + "SELECT 1;\n")  # one of the twins changed: drift
+    with pytest.raises(PostgresError, match=r"hash drift\): 0007_custom_b\.sql"):
+        migrate(migrator_params, migration_set)
