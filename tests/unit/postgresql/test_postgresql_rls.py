@@ -198,3 +198,12 @@ def test_check_mode_on_a_fresh_host_does_not_fail(pg_cluster, database, migrator
         postgresql_rls.run(fresh)
     with pytest.raises(PostgresError, match="password authentication failed"):
         postgresql_rls.run(dict(fresh, login_password="wrong"), check_mode=True)
+
+
+def test_audit_accepts_security_invoker_views_and_flags_materialized_ones(pg_cluster, enforced, rls_params):
+    pg_cluster.execute("CREATE VIEW safe_devices WITH (security_invoker = true) AS SELECT name FROM devices; "
+                       "CREATE MATERIALIZED VIEW deal_totals AS SELECT organization_id, sum(value) FROM deals "
+                       "GROUP BY organization_id", enforced)
+    findings = postgresql_rls.run(dict(rls_params, state="audit", fail_on_findings=False))["findings"]
+    assert [f for f in findings if f["object"] == "public.safe_devices"] == []
+    assert [f["severity"] for f in findings if f["object"] == "public.deal_totals"] == ["error"]
