@@ -92,6 +92,9 @@ notes:
   - Files without a journal entry (only applied with O(journal_mismatch=warn)) are recorded with the largest C(when)
     of the journal entries before them, so Drizzle's own migrator, which compares C(when) values, neither re-applies
     nor skips anything because of them.
+  - Once M(dese.ea_plan.postgresql_rls) has forced row-level security, the owner role is subject to the tenant
+    policies too, so a later migration that writes tenant rows fails with SQLSTATE 42501. Give the NOLOGIN owner role
+    C(BYPASSRLS) (it is only reachable through O(session_role)), or run such migrations as a superuser.
   - Statements run inside a transaction, as with Drizzle's migrator; C(CREATE INDEX CONCURRENTLY) and similar
     statements therefore cannot be used in a migration file.
 attributes:

@@ -10,7 +10,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.dese.ea_plan.plugins.module_utils.postgres_common import PostgresError
-from ansible_collections.dese.ea_plan.plugins.modules import postgresql_migrate
+from ansible_collections.dese.ea_plan.plugins.modules import postgresql_migrate, postgresql_rls
 from pg_throwaway import MIGRATION_SET
 
 ALL_FILES = ["0000_core.sql", "0001_finance.sql", "0002_crm.sql", "0003_inventory_iot.sql",
@@ -316,3 +316,18 @@ def test_identical_comment_only_files_are_each_applied_once(pg_cluster, database
     (migration_set / "0007_custom_b.sql").write_text(stub + "SELECT 1;\n")  # one of the twins changed: drift
     with pytest.raises(PostgresError, match=r"hash drift\): 0007_custom_b\.sql"):
         migrate(migrator_params, migration_set)
+
+
+def test_data_migrations_after_forced_rls_need_an_owner_with_bypassrls(pg_cluster, database, migrator_params,
+                                                                     migration_set):
+    postgresql_migrate.run(dict(migrator_params, migrations_dir=str(migration_set)))
+    postgresql_rls.run(dict(migrator_params, app_role="dese_app", state="enforced"))
+    late = "INSERT INTO devices (organization_id, name) VALUES ('11111111-1111-4111-8111-111111111111', 'late');"
+    add_migration(migration_set, "0006_late_device", late, when=1767744000000)
+    with pytest.raises(PostgresError, match="SQLSTATE 42501: new row violates row-level security"):
+        migrate(migrator_params, migration_set)
+    pg_cluster.execute("ALTER ROLE dese_owner BYPASSRLS")
+    try:
+        assert migrate(migrator_params, migration_set)["applied"] == ["0006_late_device.sql"]
+    finally:
+        pg_cluster.execute("ALTER ROLE dese_owner NOBYPASSRLS")
