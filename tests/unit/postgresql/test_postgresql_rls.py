@@ -207,3 +207,12 @@ def test_audit_accepts_security_invoker_views_and_flags_materialized_ones(pg_clu
     findings = postgresql_rls.run(dict(rls_params, state="audit", fail_on_findings=False))["findings"]
     assert [f for f in findings if f["object"] == "public.safe_devices"] == []
     assert [f["severity"] for f in findings if f["object"] == "public.deal_totals"] == ["error"]
+
+
+def test_enforce_moves_its_own_policies_to_a_new_app_role(pg_cluster, enforced, rls_params):
+    pg_cluster.execute("DO $$ BEGIN CREATE ROLE dese_app_v2 LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    moved = postgresql_rls.run(dict(rls_params, app_role="dese_app_v2", state="enforced"))
+    assert len(moved["actions"]) == 17 and all(a.startswith('ALTER POLICY "tenant_isolation"') for a in moved["actions"])
+    assert pg_cluster.execute("SELECT DISTINCT pg_get_userbyid(r) FROM pg_policy, unnest(polroles) r "
+                              "WHERE polname = 'tenant_isolation'", enforced) == [("dese_app_v2",)]
+    assert postgresql_rls.run(dict(rls_params, app_role="dese_app_v2", state="enforced"))["changed"] is False
