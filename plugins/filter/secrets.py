@@ -316,12 +316,15 @@ def plaintext_secret_findings(directories):
                             "Fix: correct the syntax or encrypt the file with ansible-vault.")
             continue
         for variable, value in _walk(data):
-            if not _is_safe_value(value):
-                findings.append(
-                    f"{path}: {variable} holds a plaintext secret. Fix: move the value into the vault-encrypted "
-                    f"group_vars/all/vault.yml as vault_{variable.split('.')[-1]} and reference it as "
-                    f"\"{{{{ vault_{variable.split('.')[-1]} }}}}\" (or encrypt this file with ansible-vault)."
-                )
+            if _is_safe_value(value):
+                continue
+            leaf = variable.split(".")[-1]
+            if leaf.startswith("vault_"):
+                fix = f"Fix: encrypt the file: ansible-vault encrypt --vault-id <environment>@prompt {path}"
+            else:
+                fix = (f"Fix: move the value into the vault-encrypted group_vars/all/vault.yml as vault_{leaf} and "
+                       f"reference it as \"{{{{ vault_{leaf} }}}}\" (or encrypt this file with ansible-vault)")
+            findings.append(f"{path}: {variable} holds a plaintext secret. {fix}.")
     return findings
 
 

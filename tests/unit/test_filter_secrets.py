@@ -173,3 +173,12 @@ def test_plaintext_scan_flags_literals_inside_templates(tmp_path):
 def test_filter_module_exports():
     names = flt.FilterModule().filters()
     assert {"signing_secret_findings", "password_findings", "origin_findings", "plaintext_secret_findings"} <= set(names)
+
+
+def test_plaintext_vault_file_is_told_to_be_encrypted(tmp_path):
+    gv = tmp_path / "group_vars" / "all"
+    gv.mkdir(parents=True)
+    (gv / "vault.yml").write_text("vault_jwt_secret: Hq7Lw2Rk9ZpT4xNc8VbM3sJfHq7Lw2Rk9ZpT4xNc8VbM3sJf\n")
+    findings = flt.plaintext_secret_findings([str(tmp_path)])
+    assert len(findings) == 1
+    assert "vault.yml: vault_jwt_secret holds a plaintext secret. Fix: encrypt the file: ansible-vault encrypt" in findings[0]
