@@ -57,6 +57,13 @@ class Cluster:
         self.running = False
 
     def start(self):
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # no half-started cluster or temporary directory left behind
+            raise
+
+    def _start(self):
         pg = pwd.getpwnam("postgres")
         os.makedirs(self.socket_dir)
         pwfile = os.path.join(self.base, "pwfile")
@@ -79,9 +86,12 @@ class Cluster:
         return self
 
     def stop(self):
-        if self.running:
-            _as_postgres([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
-            self.running = False
+        if self.running or os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            try:
+                _as_postgres([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
+            finally:
+                self.running = False
+                shutil.rmtree(self.base, ignore_errors=True)
         shutil.rmtree(self.base, ignore_errors=True)
 
     def run_as_postgres(self, function, *args):
