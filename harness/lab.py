@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +104,20 @@ def run_args(name: str, ports: tuple, runs_docker: bool) -> list[str]:
     return args + [IMAGE, "/lib/systemd/systemd"]
 
 
+def prepare_host(name: str, fresh: bool) -> str | None:
+    """Wait for systemd; on a fresh host also fetch the apt lists. Returns a problem or None."""
+    # systemd reaches running in ~3 s; degraded still serves (a unit some package ships may fail in a container)
+    result = docker("exec", name, "systemctl", "is-system-running", "--wait", check=False)
+    if result.stdout.strip() not in ("running", "degraded"):
+        return f"{name} did not boot: systemd is {result.stdout.strip() or result.stderr.strip()}"
+    if fresh:
+        # the images ship without apt lists (apt's cache_valid_time would trust the empty directory)
+        result = docker("exec", name, "apt-get", "update", "-qq", check=False)
+        if result.returncode != 0:
+            return f"apt-get update failed on {name}: {result.stderr.strip()[-300:]}"
+    return None
+
+
 def hosts_up() -> list[str]:
     """Create missing hosts, start stopped ones; return the names created now (they need apt lists)."""
     if docker("image", "inspect", IMAGE, check=False).returncode != 0:
@@ -116,14 +131,11 @@ def hosts_up() -> list[str]:
             created.append(name)
         elif state != "running":
             docker("start", name)
-    for name in HOSTS:
-        # systemd reaches running in ~3 s; degraded still serves (a unit some package ships may fail in a container)
-        result = docker("exec", name, "systemctl", "is-system-running", "--wait", check=False)
-        if result.stdout.strip() not in ("running", "degraded"):
-            sys.exit(f"lab: {name} did not boot: systemd is {result.stdout.strip() or result.stderr.strip()}")
-    for name in created:
-        # the images ship without apt lists (apt's cache_valid_time would trust the empty directory)
-        docker("exec", name, "apt-get", "update", "-qq")
+    # boot wait and apt lists run on all hosts at once (each is mostly waiting)
+    with ThreadPoolExecutor(max_workers=len(HOSTS)) as pool:
+        problems = [p for p in pool.map(lambda n: prepare_host(n, n in created), HOSTS) if p]
+    if problems:
+        sys.exit("lab: " + "; ".join(problems))
     return created
 
 
