@@ -56,7 +56,7 @@ class Service:
         self.proc = subprocess.Popen([sys.executable, str(STANDIN), service], env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
 
-    def wait_ready(self, timeout: float = 15.0) -> "Service":
+    def wait_ready(self, timeout: float = 30.0) -> "Service":
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

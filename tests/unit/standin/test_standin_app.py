@@ -138,7 +138,7 @@ def test_broken_build_fails_every_health_endpoint(start, unused_backend_urls):
     side = start("dese", wait=False, STANDIN_BROKEN="1")
     backend = start("backend", wait=False, STANDIN_BROKEN="1", **unused_backend_urls)
     for svc in (side, backend):
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         while True:
             try:
                 status = svc.get("/health/live")[0]
@@ -282,7 +282,8 @@ def test_sigterm_finishes_in_flight_requests(start):
 
     worker = threading.Thread(target=slow_request)
     worker.start()
-    time.sleep(0.8)
+    hanging.settimeout(15)
+    pending_db, _ = hanging.accept()  # the backend is now inside the request, waiting for "PostgreSQL"
     backend.proc.terminate()
     worker.join(20)
     try:
@@ -291,4 +292,5 @@ def test_sigterm_finishes_in_flight_requests(start):
         with pytest.raises(OSError):
             request(backend.port, "/health/live", timeout=2)
     finally:
+        pending_db.close()
         hanging.close()
