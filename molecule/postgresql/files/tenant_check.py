@@ -45,7 +45,7 @@ def main(host, port, database, user):
     with conn.cursor() as cur:
         cur.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         report["ssl"], report["tls_version"] = cur.fetchone()
-        cur.execute("SELECT inet_server_addr()::text, current_user")
+        cur.execute("SELECT host(inet_server_addr()), current_user")
         report["server_addr"], report["current_user"] = cur.fetchone()
         report["no_context"] = snapshot(cur)
         for name, org in ORGS.items():
