@@ -81,11 +81,15 @@ def failure_lines(checks):
     ]
 
 
+def _cut(text, width):
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
 def render_table(checks, width=60):
-    """A plain console table: status, check, value, threshold, detail (detail cut to ``width``)."""
+    """A plain console table: status, check, value, threshold, detail; long cells are cut (report.json has them whole)."""
     header = ("STATUS", "CHECK", "VALUE", "THRESHOLD", "DETAIL")
-    rows = [(c["status"].upper(), c["name"], c["value"], c["threshold"],
-             c["detail"] if len(c["detail"]) <= width else c["detail"][:width - 3] + "...") for c in checks]
+    rows = [(c["status"].upper(), c["name"], _cut(c["value"], 48), _cut(c["threshold"], 36), _cut(c["detail"], width))
+            for c in checks]
     widths = [max([len(header[i])] + [len(r[i]) for r in rows]) for i in range(len(header) - 1)]
     lines = []
     for row in [header] + rows:

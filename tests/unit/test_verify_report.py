@@ -110,3 +110,10 @@ def test_module_check_mode_writes_nothing(tmp_path, capsys):
 def test_module_rejects_bad_run_id(tmp_path, capsys, run_id):
     result = run_module(capsys, {"checks": CHECKS, "dest": str(tmp_path), "run_id": run_id})
     assert result["failed"] is True and "run_id" in result["msg"]
+
+
+def test_table_cuts_long_cells_but_json_keeps_them():
+    check = verify.normalize_check({"name": "x", "status": "fail", "value": "v" * 200, "detail": "d" * 200})
+    line = verify.render_table([check])[1]
+    assert "v" * 45 + "..." in line and "v" * 49 not in line
+    assert verify.report_document([check], {})["checks"][0]["value"] == "v" * 200
