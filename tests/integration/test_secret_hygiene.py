@@ -128,20 +128,23 @@ def test_canary_never_in_output(deployment, name):
     assert value[4:28] not in output, f"part of {name} appears in the -vvv output ({deployment['log']})"
 
 
-def test_files_holding_secrets_are_not_world_readable(deployment):
-    patterns = "\n".join(CANARIES.values())
+def files_holding(container: str, values) -> list[tuple[str, str, str]]:
+    """(mode, owner, path) of every file under SCAN_PATHS in the container that contains one of the values."""
     excludes = " ".join(f"--exclude-dir={d}" for d in SCAN_EXCLUDES)
     script = (
-        f"printf '%s\\n' '{patterns}' > /tmp/.canaries && "
+        "umask 077; cat > /tmp/.canaries; "
         f"for p in {' '.join(SCAN_PATHS)}; do [ -d \"$p\" ] && grep -rlsF {excludes} -f /tmp/.canaries \"$p\"; done "
         "| sort -u | while read -r f; do stat -c '%a %U:%G %n' \"$f\"; done; rm -f /tmp/.canaries"
     )
+    out = subprocess.run(["docker", "exec", "-i", container, "sh", "-c", script], input="\n".join(values) + "\n",
+                         capture_output=True, text=True, check=False).stdout
+    return [tuple(line.split(" ", 2)) for line in out.splitlines() if line.strip()]
+
+
+def test_files_holding_secrets_are_not_world_readable(deployment):
     exposed, found = [], []
     for host, container in deployment["containers"].items():
-        out = subprocess.run(["docker", "exec", container, "sh", "-c", script], capture_output=True, text=True,
-                             check=False).stdout
-        for line in out.splitlines():
-            mode, owner, path = line.split(" ", 2)
+        for mode, owner, path in files_holding(container, CANARIES.values()):
             found.append(f"{host}:{path}")
             if int(mode[-1]) & 4:
                 exposed.append(f"{host}:{path} (mode {mode}, {owner})")
