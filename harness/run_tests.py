@@ -24,6 +24,8 @@ VENV_BIN = ROOT / ".venv" / "bin"
 REPORTS = ROOT / "reports" / "tests"
 # Order matters only for reading the log: cheap, single-role scenarios first, the full stack last.
 SCENARIO_ORDER = ("preflight", "redis", "postgresql", "backup", "app", "edge", "monitoring", "stack")
+# Side by side, the longest start first so the short ones fill the gaps.
+LONGEST_FIRST = ("stack", "edge", "app", "preflight", "monitoring", "postgresql", "backup", "redis")
 
 
 @dataclass
@@ -140,6 +142,7 @@ def run_molecule(tally: Tally, env: dict[str, str], selected: list[str] | None, 
         for scenario in names:
             step(tally, f"molecule:{scenario}", commands[scenario], env, log_name=f"molecule-{scenario}.log")
         return
+    names.sort(key=lambda s: LONGEST_FIRST.index(s) if s in LONGEST_FIRST else len(LONGEST_FIRST))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for scenario in names:
             pool.submit(step, tally, f"molecule:{scenario}", commands[scenario], env, f"molecule-{scenario}.log")
