@@ -24,8 +24,11 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
                    check=True, capture_output=True)
     tarball = next(out.glob("dese-ea_plan-*.tar.gz"))
     install_root = tmp_path_factory.mktemp("installed")
+    # Only the fresh directory may count as installed: the checkout's own link would make galaxy skip the install.
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(install_root))
     subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(install_root),
-                    str(tarball)], check=True, capture_output=True)
+                    str(tarball)], check=True, capture_output=True, env=env)
+    assert (install_root / "ansible_collections" / "dese" / "ea_plan" / "MANIFEST.json").is_file()
     return tarball, install_root
 
 
