@@ -25,6 +25,7 @@ REPORTS = ROOT / "reports" / "tests"
 # Order matters only for reading the log: cheap, single-role scenarios first, the full stack last.
 SCENARIO_ORDER = ("preflight", "redis", "postgresql", "backup", "app", "edge", "monitoring", "stack")
 # Side by side, the longest start first so the short ones fill the gaps.
+STAGES = ("lint", "unit", "molecule")
 LONGEST_FIRST = ("stack", "edge", "app", "preflight", "monitoring", "postgresql", "backup", "redis")
 
 
@@ -163,14 +164,25 @@ def run_molecule(tally: Tally, env: dict[str, str], selected: list[str] | None, 
             pool.submit(step, tally, f"molecule:{scenario}", commands[scenario], env, f"molecule-{scenario}.log")
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stages", nargs="*", default=["lint", "unit", "molecule"],
-                        choices=["lint", "unit", "molecule"])
+    # No `choices` here: Python 3.11's argparse checks a list default of nargs="*" against the choices as one value
+    # and refuses a bare `run_tests.py`; the stages are checked below instead.
+    parser.add_argument("stages", nargs="*", metavar="{lint,unit,molecule}",
+                        help="stages to run (default: all three)")
     parser.add_argument("--scenario", action="append", help="run only this Molecule scenario (repeatable)")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("DESE_TEST_JOBS", "1")),
                         help="Molecule scenarios run side by side (default: $DESE_TEST_JOBS or 1)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    unknown_stages = sorted(set(args.stages) - set(STAGES))
+    if unknown_stages:
+        parser.error(f"unknown stage(s): {', '.join(unknown_stages)}; choose from {', '.join(STAGES)}")
+    args.stages = args.stages or list(STAGES)
+    return args
+
+
+def main() -> int:
+    args = parse_args()
     REPORTS.mkdir(parents=True, exist_ok=True)
     env = test_env()
     tally = Tally()
