@@ -1,11 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: DESE EA PLAN platform team
 # Apache License 2.0 (see galaxy.yml)
-"""Helpers shared by the Prometheus plugins: metric names referenced by a PromQL expression."""
+"""Helpers shared by the Prometheus plugins: metric names referenced by a PromQL expression, and the HTTP API."""
 
 from __future__ import annotations
 
+import json
 import re
+
+from ansible.module_utils.six.moves.urllib.parse import urlencode
+from ansible.module_utils.urls import open_url
 
 # Words of PromQL that look like identifiers but are not metric names.
 _KEYWORDS = frozenset({
@@ -74,3 +78,27 @@ def _blank_outer_strings(expr):
         out.append(char)
         index += 1
     return "".join(out)
+
+
+def api_get(base_url, path, params=None, timeout=10):
+    """GET a Prometheus API path and return its ``data``; raise ValueError when the server reports an error.
+
+    A query the server refuses (HTTP 400 bad_data) raises ValueError with the server's own message.
+    """
+    url = base_url.rstrip("/") + path
+    if params:
+        url += "?" + urlencode(params, doseq=True)
+    try:
+        response = open_url(url, timeout=timeout, method="GET")
+        payload = json.loads(response.read())
+    except Exception as exc:  # pylint: disable=broad-except
+        body = getattr(exc, "read", None)
+        if body is None:
+            raise
+        try:
+            payload = json.loads(body())
+        except ValueError:
+            raise exc
+    if payload.get("status") != "success":
+        raise ValueError("%s: %s" % (path, payload.get("error", payload)))
+    return payload["data"]

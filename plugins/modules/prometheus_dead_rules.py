@@ -78,25 +78,11 @@ missing_metrics:
   elements: str
 """
 
-import json
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six.moves.urllib.parse import urlencode
-from ansible.module_utils.urls import open_url
 
-from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import selectors
-
-
-def api_get(base_url, path, params, timeout):
-    url = base_url.rstrip("/") + path
-    if params:
-        url += "?" + urlencode(params, doseq=True)
-    response = open_url(url, timeout=timeout, method="GET")
-    payload = json.loads(response.read())
-    if payload.get("status") != "success":
-        raise ValueError("%s: %s" % (path, payload.get("error", payload)))
-    return payload["data"]
+from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import api_get, selectors
 
 
 def find_dead_rules(rules_data, metric_exists, ignore=()):
