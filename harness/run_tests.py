@@ -60,15 +60,27 @@ def test_env() -> dict[str, str]:
     return env
 
 
+def run_logged(cmd: list[str], env: dict[str, str], log_path: Path) -> int:
+    """Run ``cmd`` with its output in ``log_path``, each line prefixed with the seconds since the start.
+
+    The prefix shows where a scenario spends its time (Molecule and Ansible print no timestamps of their own).
+    """
+    started = time.monotonic()
+    with log_path.open("w") as log, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                                     stderr=subprocess.STDOUT, text=True, errors="replace") as proc:
+        for line in proc.stdout:
+            log.write(f"{time.monotonic() - started:7.1f} {line}")
+            log.flush()
+    return proc.returncode
+
+
 def step(tally: Tally, name: str, cmd: list[str], env: dict[str, str], log_name: str | None = None) -> bool:
     print(f"\n=== {name}: {' '.join(cmd)}", flush=True)
     started = time.monotonic()
     if log_name:
         # Molecule output is long: keep it in a file and show its tail when it fails.
         log_path = REPORTS / log_name
-        with log_path.open("w") as log:
-            ok = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                check=False).returncode == 0
+        ok = run_logged(cmd, env, log_path) == 0
         if not ok:
             tail = log_path.read_text(errors="replace").splitlines()[-80:]
             print("\n".join(tail))

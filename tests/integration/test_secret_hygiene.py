@@ -9,6 +9,7 @@ Environment:
   DESE_HYGIENE_INVENTORY   inventory to deploy (required; the test is skipped without it)
   DESE_HYGIENE_PLAYBOOK    playbook to run (default playbooks/site.yml)
   DESE_HYGIENE_ARGS        extra ansible-playbook arguments, e.g. "--vault-id lab@prompt" (split like a shell)
+  DESE_HYGIENE_REQUIRED    when set (the stack scenario sets it), a lab that cannot be tested fails instead of skipping
 Hosts must use the community.docker.docker connection (lab, Molecule): the file scan runs through `docker exec`.
 A later `make lab` puts the lab's own generated secrets back.
 """
@@ -68,10 +69,17 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _unavailable(reason: str):
+    """Skip in a plain `pytest` run; fail where the caller said a lab is there to test."""
+    if os.environ.get("DESE_HYGIENE_REQUIRED"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def _inventory() -> Path:
     value = os.environ.get("DESE_HYGIENE_INVENTORY")
     if not value:
-        pytest.skip("no lab to test: set DESE_HYGIENE_INVENTORY=inventories/lab after `make lab` "
+        _unavailable("no lab to test: set DESE_HYGIENE_INVENTORY=inventories/lab after `make lab` "
                     "(or the stack scenario's inventory) to run the secret hygiene test")
     path = Path(value)
     return path if path.is_absolute() else ROOT / path
@@ -90,16 +98,16 @@ def deployment(tmp_path_factory):
     inventory = _inventory()
     hosts = _hosts(inventory)
     if not hosts:
-        pytest.skip(f"inventory {inventory} has no hosts")
+        _unavailable(f"inventory {inventory} has no hosts")
     containers = {}
     for host, hostvars in hosts.items():
         if hostvars.get("ansible_connection") not in ("community.docker.docker", "docker"):
-            pytest.skip(f"{host} is not a Docker container host: the file scan needs `docker exec`")
+            _unavailable(f"{host} is not a Docker container host: the file scan needs `docker exec`")
         name = hostvars.get("ansible_host", host)
         state = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", name], capture_output=True,
                                text=True, check=False).stdout.strip()
         if state != "true":
-            pytest.skip(f"lab host {name} is not running: start the lab first (`make lab` / harness/lab.py up)")
+            _unavailable(f"lab host {name} is not running: start the lab first (`make lab` / harness/lab.py up)")
         containers[host] = name
     work = tmp_path_factory.mktemp("hygiene")
     extra = work / "canaries.json"

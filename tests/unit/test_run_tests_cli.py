@@ -35,3 +35,11 @@ def test_unknown_stage_is_refused(runner, capsys):
         runner.parse_args(["lnt"])
     assert stop.value.code == 2
     assert "unknown stage(s): lnt" in capsys.readouterr().err
+
+
+def test_scenario_logs_carry_elapsed_seconds(runner, tmp_path):
+    log = tmp_path / "scenario.log"
+    code = runner.run_logged([sys.executable, "-c", "print('one'); import sys; sys.exit(3)"], {}, log)
+    assert code == 3
+    stamp, text = log.read_text().split(maxsplit=1)
+    assert float(stamp) >= 0 and text == "one\n"
