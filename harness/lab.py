@@ -25,6 +25,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ansible_env import ansible_env  # harness/ (the script's own directory is on sys.path)
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 IMAGE = os.environ.get("DESE_LAB_IMAGE", "dese-debian-services:bookworm")
@@ -53,14 +55,6 @@ URLS = (
 
 def say(message: str) -> None:
     print(f"lab: {message}", flush=True)
-
-
-def ansible_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".collections")
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
-    return env
 
 
 def docker(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess:

@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ansible_env import ansible_env  # harness/ (the script's own directory is on sys.path)
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 REPORTS = ROOT / "reports" / "tests"
@@ -47,17 +49,6 @@ class Tally:
         else:
             self.failed += 1
         self.lines.append(f"{'PASS' if ok else 'FAIL'}  {name:<32} {seconds:7.1f}s")
-
-
-def test_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".collections")
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
-    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
-    env.setdefault("PY_COLORS", "0")
-    env.setdefault("NO_COLOR", "1")
-    return env
 
 
 def run_logged(cmd: list[str], env: dict[str, str], log_path: Path) -> int:
@@ -196,7 +187,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     REPORTS.mkdir(parents=True, exist_ok=True)
-    env = test_env()
+    env = ansible_env()
     tally = Tally()
     started = time.monotonic()
     if "lint" in args.stages:

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from ansible_env import ansible_env
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,22 +105,6 @@ def fingerprint(container: str) -> str:
                           check=True).stdout
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_NOCOLOR": "1",
-    })
-    # Molecule's own variables would point ansible-playbook at the scenario's inventory and plugins: drop them.
-    for key in list(env):
-        if key.startswith(("MOLECULE_", "ANSIBLE_INVENTORY")):
-            env.pop(key)
-    return env
-
-
 @pytest.fixture(scope="module")
 def inventory(tmp_path_factory):
     """A production inventory for the two scenario hosts, its vault encrypted with a throwaway password."""
@@ -139,7 +124,8 @@ def inventory(tmp_path_factory):
     password_file.write_text("throwaway-test-vault-password\n")
     password_file.chmod(0o600)
     subprocess.run([str(BIN / "ansible-vault"), "encrypt", "--vault-password-file", str(password_file),
-                    str(all_vars / "vault.yml")], env=_env(), check=True, capture_output=True)
+                    str(all_vars / "vault.yml")],
+                   env=ansible_env(without_molecule=True), check=True, capture_output=True)
     assert (all_vars / "vault.yml").read_text().startswith("$ANSIBLE_VAULT")
     return base, password_file
 
@@ -152,7 +138,8 @@ def run_preflight(inventory_dir: Path, password_file: Path, extra: dict, work: P
            "--vault-password-file", str(password_file), "-e", f"@{extra_file}"]
     if not host_checks:
         cmd += ["--skip-tags", "preflight_install"]
-    return subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900, check=False)
+    return subprocess.run(cmd, cwd=ROOT, env=ansible_env(without_molecule=True), capture_output=True, text=True,
+                          timeout=900, check=False)
 
 
 @pytest.fixture(scope="module")

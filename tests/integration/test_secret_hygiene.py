@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ansible_env import ansible_env
 
 from ansible_collections.dese.ea_plan.plugins.filter import secrets as secret_filters
 
@@ -57,18 +58,6 @@ def canary(name: str) -> str:
 CANARIES = {name: canary(name) for name in SECRET_NAMES}
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_NOCOLOR": "1",
-    })
-    return env
-
-
 def _unavailable(reason: str):
     """Skip in a plain `pytest` run; fail where the caller said a lab is there to test."""
     if os.environ.get("DESE_HYGIENE_REQUIRED"):
@@ -88,7 +77,7 @@ def _inventory() -> Path:
 def _hosts(inventory: Path) -> dict[str, dict]:
     listing = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(inventory), "--list",
                               *shlex.split(os.environ.get("DESE_HYGIENE_ARGS", ""))],
-                             env=_env(), capture_output=True, text=True, check=True)
+                             env=ansible_env(), capture_output=True, text=True, check=True)
     hostvars = json.loads(listing.stdout).get("_meta", {}).get("hostvars", {})
     return {host: hv for host, hv in hostvars.items()}
 
@@ -116,7 +105,7 @@ def deployment(tmp_path_factory):
     playbook = ROOT / os.environ.get("DESE_HYGIENE_PLAYBOOK", "playbooks/site.yml")
     cmd = [str(BIN / "ansible-playbook"), "-vvv", "-i", str(inventory), str(playbook), "-e", f"@{extra}",
            *shlex.split(os.environ.get("DESE_HYGIENE_ARGS", ""))]
-    proc = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=3600, check=False)
+    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=3600, check=False)
     (work / "output.log").write_text(proc.stdout + proc.stderr)
     return {"proc": proc, "containers": containers, "log": work / "output.log"}
 
