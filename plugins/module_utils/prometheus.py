@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from ansible.module_utils.six.moves.urllib.parse import urlencode
 from ansible.module_utils.urls import open_url
@@ -102,3 +103,86 @@ def api_get(base_url, path, params=None, timeout=10):
     if payload.get("status") != "success":
         raise ValueError("%s: %s" % (path, payload.get("error", payload)))
     return payload["data"]
+
+
+_MATCHER = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
+_SELECTOR_NAME = re.compile(r"^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)")
+
+
+def parse_selector(selector):
+    """Split ``name{a="1", b=~"x"}`` into ``("name", [("a", "=", "1"), ("b", "=~", "x")])``.
+
+    A ``__name__="x"`` matcher gives the name; a selector without one returns ``None`` as the name.
+    """
+    match = _SELECTOR_NAME.match(selector)
+    name = match.group(1) if match else None
+    matchers = []
+    if "{" in selector:
+        for label, op, value in _MATCHER.findall(selector[selector.index("{"):]):
+            value = value.replace('\\"', '"').replace("\\\\", "\\")
+            if label == "__name__" and op == "=":
+                name = name or value
+                continue
+            matchers.append((label, op, value))
+    return name, matchers
+
+
+class SeriesCatalog(object):
+    """What a live Prometheus knows of each metric: its label names and each label's values (answers cached).
+
+    ``problems(selector)`` tells a selector that can never match from one that matches nothing *now*: a metric no
+    target exports (``missing_metric``), a matcher on a label the metric never carries (``unknown_label``: status
+    instead of status_code), or an equality matcher on a value no series has (``unknown_value``: job="postgress").
+    Regex and negative matchers are not judged on their values: ``status_code=~"5.."`` matching nothing is the
+    healthy state, not a mistake.
+    """
+
+    def __init__(self, url, timeout=10, lookback_seconds=3600, now=None):
+        self.url, self.timeout = url, timeout
+        self.start = "%.3f" % ((now if now is not None else time.time()) - lookback_seconds)
+        self._labels, self._values, self._series = {}, {}, {}
+
+    def _get(self, path, params):
+        return api_get(self.url, path, dict(params, start=self.start), self.timeout)
+
+    def query(self, expr):
+        """Instant query: the result vector (raises ValueError with the server's message on a bad query)."""
+        return api_get(self.url, "/api/v1/query", {"query": expr}, self.timeout)["result"]
+
+    def label_names(self, metric):
+        if metric not in self._labels:
+            self._labels[metric] = set(self._get("/api/v1/labels", {"match[]": '{__name__="%s"}' % metric}))
+        return self._labels[metric]
+
+    def label_values(self, metric, label):
+        key = (metric, label)
+        if key not in self._values:
+            self._values[key] = set(self._get("/api/v1/label/%s/values" % label,
+                                              {"match[]": '{__name__="%s"}' % metric}))
+        return self._values[key]
+
+    def has_series(self, selector):
+        if selector not in self._series:
+            self._series[selector] = bool(self._get("/api/v1/series", {"match[]": selector}))
+        return self._series[selector]
+
+    def problems(self, selector):
+        """Return ``[(kind, detail)]`` for one selector; empty when it can match."""
+        name, matchers = parse_selector(selector)
+        if name is None:
+            return [] if self.has_series(selector) else [("missing_metric", "no series matches %s" % selector)]
+        labels = self.label_names(name)
+        if not labels:
+            return [("missing_metric", "no target exports %s" % name)]
+        unknown = sorted(set(label for label, _op, _value in matchers if label not in labels))
+        if unknown:
+            return [("unknown_label", "%s has no label %s (it has: %s)" % (
+                name, ", ".join("'%s'" % label for label in unknown), ", ".join(sorted(labels - {"__name__"}))))]
+        found = []
+        for label, op, value in matchers:
+            if op == "=" and value:
+                values = self.label_values(name, label)
+                if value not in values:
+                    found.append(("unknown_value", '%s has no series with %s="%s" (values: %s)' % (
+                        name, label, value, ", ".join(sorted(values)[:10]))))
+        return found

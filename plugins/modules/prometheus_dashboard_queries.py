@@ -18,7 +18,8 @@ description:
     live Prometheus.
   - "A query has a problem when Prometheus refuses it (C(error)), when it selects a metric no target exports
     (C(missing_metric)), when a label matcher names a label the metric never carries (C(unknown_label), e.g.
-    C(status) instead of C(status_code)), or when it returns no data (C(empty))."
+    C(status) instead of C(status_code)), when an equality matcher names a value no series has (C(unknown_value),
+    e.g. C(job=\"postgress\")), or when it returns no data (C(empty))."
   - "Panels listed in O(allow_empty) may return no data (no alert firing, no 5xx response, a baseline that needs
     more history): their emptiness and missing series are reported in RV(allowed_empty), but a query error or an
     unknown label still counts."
@@ -100,7 +101,8 @@ queries_with_data:
   returned: always
   type: int
 problems:
-  description: One entry per query with a problem; C(problem) is C(error), C(missing_metric), C(unknown_label) or C(empty).
+  description: One entry per query with a problem; C(problem) is C(error), C(missing_metric), C(unknown_label),
+    C(unknown_value) or C(empty).
   returned: always
   type: list
   elements: dict
@@ -122,21 +124,20 @@ import glob
 import json
 import os
 import re
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import api_get, selectors
+from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import SeriesCatalog, selectors
 
 DEFAULT_MACROS = {
     "$__rate_interval": "5m", "$__interval": "1m", "$__interval_ms": "60000",
     "$__range": "1h", "$__range_s": "3600", "$__range_ms": "3600000",
 }
+# Problems that only mean "no data": excused on allow_empty panels (errors and unknown labels never are).
+NO_DATA = ("empty", "missing_metric", "unknown_value")
 # $var, ${var}, ${var:format} and the deprecated [[var]]
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)")
 _MATCHER_WITH_VARIABLE = re.compile(r'([a-zA-Z_]\w*)\s*(!=|=~|!~|=)\s*"((?:[^"\\]|\\.)*)"')
-_MATCHER_LABEL = re.compile(r'([a-zA-Z_]\w*)\s*(?:!=|=~|!~|=)\s*"(?:[^"\\]|\\.)*"')
-_METRIC_NAME = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)")
 
 
 def substitute(expr, macros, variables):
@@ -206,66 +207,22 @@ def _allowed(allow_empty, uid, title, ref):
     return None
 
 
-def matcher_labels(selector):
-    """Label names used by the matchers of one selector (``x{a="1",b=~"2"}`` -> ['a', 'b'])."""
-    if "{" not in selector:
-        return []
-    return sorted(set(_MATCHER_LABEL.findall(selector[selector.index("{"):])) - {"__name__"})
 
-
-class Prometheus(object):
-    """The API calls the check needs, each answer cached: many panels share their selectors."""
-
-    def __init__(self, url, timeout, lookback_seconds):
-        self.url, self.timeout = url, timeout
-        self.start = "%.3f" % (time.time() - lookback_seconds)
-        self._labels, self._series = {}, {}
-
-    def query(self, expr):
-        return api_get(self.url, "/api/v1/query", {"query": expr}, self.timeout)["result"]
-
-    def label_names(self, metric):
-        if metric not in self._labels:
-            self._labels[metric] = set(api_get(self.url, "/api/v1/labels",
-                                               {"match[]": '{__name__="%s"}' % metric, "start": self.start},
-                                               self.timeout))
-        return self._labels[metric]
-
-    def has_series(self, selector):
-        if selector not in self._series:
-            self._series[selector] = bool(api_get(self.url, "/api/v1/series",
-                                                  {"match[]": selector, "start": self.start}, self.timeout))
-        return self._series[selector]
-
-
-def check_query(api, expr):
+def check_query(catalog, expr):
     """Return (series returned, [(problem, detail)]) for one substituted expression."""
     try:
-        result = api.query(expr)
+        result = catalog.query(expr)
     except ValueError as exc:
         return 0, [("error", str(exc))]
     problems = []
     for selector in selectors(expr):
-        name = _METRIC_NAME.match(selector)
-        metric = name.group(1) if name else None
-        if metric:
-            labels = api.label_names(metric)
-            if not labels:
-                problems.append(("missing_metric", "no target exports %s" % metric))
-                continue
-            unknown = [label for label in matcher_labels(selector) if label not in labels]
-            if unknown:
-                problems.append(("unknown_label", "%s has no label %s (it has: %s)" % (
-                    metric, ", ".join("'%s'" % u for u in unknown), ", ".join(sorted(labels - {"__name__"})))))
-                continue
-        if not api.has_series(selector):
-            problems.append(("missing_metric", "no series matches %s" % selector))
+        problems.extend(catalog.problems(selector))
     if not result:
         problems.append(("empty", "the query returns no data"))
     return len(result), problems
 
 
-def check_dashboards(dashboards, api, macros, variables, allow_empty):
+def check_dashboards(dashboards, catalog, macros, variables, allow_empty):
     """Run every panel query of ``dashboards`` ([(path, dashboard)]) and sort the outcomes."""
     report = dict(dashboards=len(dashboards), queries_total=0, queries_with_data=0, problems=[], allowed_empty=[])
     for path, dashboard in dashboards:
@@ -273,15 +230,15 @@ def check_dashboards(dashboards, api, macros, variables, allow_empty):
         for title, ref, raw in dashboard_targets(dashboard):
             expr = substitute(raw, macros, variables)
             report["queries_total"] += 1
-            series, problems = check_query(api, expr)
+            series, problems = check_query(catalog, expr)
             if series:
                 report["queries_with_data"] += 1
             where = dict(dashboard=uid, panel=title, ref=ref, expr=expr)
             reason = _allowed(allow_empty, uid, title, ref)
             if reason:
                 # no data is healthy here, but a query Prometheus refuses or a mistyped label never is
-                excused = [p for p in problems if p[0] in ("empty", "missing_metric")]
-                problems = [p for p in problems if p[0] not in ("empty", "missing_metric")]
+                excused = [p for p in problems if p[0] in NO_DATA]
+                problems = [p for p in problems if p[0] not in NO_DATA]
                 if excused and not series and not problems:
                     report["allowed_empty"].append(dict(where, reason=reason,
                                                         detail="; ".join(d for _p, d in excused)))
@@ -315,9 +272,9 @@ def main():
         module.fail_json(msg=str(exc))
     if not dashboards:
         module.fail_json(msg="no dashboard JSON file in %s" % ", ".join(params["paths"]))
-    api = Prometheus(params["url"], params["timeout"], params["lookback_seconds"])
+    catalog = SeriesCatalog(params["url"], params["timeout"], params["lookback_seconds"])
     try:
-        report = check_dashboards(dashboards, api, macros, params["variables"], params["allow_empty"])
+        report = check_dashboards(dashboards, catalog, macros, params["variables"], params["allow_empty"])
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg="cannot query Prometheus at %s: %s" % (params["url"], exc))
     if report["problems"] and params["fail_on_problems"]:

@@ -13,12 +13,15 @@ module: prometheus_dead_rules
 short_description: Find alerting and recording rules whose metrics no scraped target exports
 version_added: "1.0.0"
 description:
-  - Reads the rules a live Prometheus has loaded (C(/api/v1/rules)), extracts the metric names each expression
-    selects, and asks the server (C(/api/v1/series) over the last O(lookback_seconds)) whether any series of each
-    name exists.
-  - A rule is dead when at least one metric it selects has no series (a typo such as C(status) for C(status_code),
-    a C(_total) suffix the exporter version does not add, or an exporter that is not scraped). Such a rule can
-    never fire, whatever happens in production.
+  - Reads the rules a live Prometheus has loaded (C(/api/v1/rules)), extracts the series selectors of each
+    expression, and asks the server (label names and values seen over the last O(lookback_seconds)) whether each
+    selector can ever match.
+  - "A rule is dead when a selector names a metric no target exports (a C(_total) suffix the exporter version does
+    not add, an exporter that is not scraped), a label the metric never carries (C(status) for C(status_code)), or an
+    equality-matched value no series has (C(job=\"postgress\")). Such a rule can never fire, whatever happens in
+    production."
+  - Regex and negative matchers are not judged on their values, so a rule over C(status_code=~\"5..\") is alive on
+    a healthy stack that serves no 5xx.
   - Read-only; supports check mode.
 options:
   url:
@@ -61,32 +64,35 @@ EXAMPLES = r"""
 
 RETURN = r"""
 dead_rules:
-  description: Rules with at least one selector that matches no series (C(missing_metrics) lists them).
+  description: Rules with at least one selector that can never match (C(missing_metrics) lists them, C(reasons) says why).
   returned: always
   type: list
   elements: dict
   sample: [{name: ModuleHighErrorRate, type: alerting, group: dese-module-alerts, file: /etc/prometheus/rules/module-alerts.yml,
-            missing_metrics: ['http_requests_total{status="500"}']}]
+            missing_metrics: ['http_requests_total{status="500"}'],
+            reasons: ["http_requests_total has no label 'status' (it has: instance, job, method, route, status_code)"]}]
 rules_total:
   description: Number of rules loaded by the server.
   returned: always
   type: int
 missing_metrics:
-  description: Every selector used by some rule that matches no series.
+  description: Every selector used by some rule that can never match.
   returned: always
   type: list
   elements: str
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import api_get, selectors
+from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import SeriesCatalog, api_get, selectors
 
 
-def find_dead_rules(rules_data, metric_exists, ignore=()):
-    """Return (dead_rules, missing_metrics, rules_total) from /api/v1/rules data and an existence callback."""
+def find_dead_rules(rules_data, selector_problems, ignore=()):
+    """Return (dead_rules, missing_metrics, rules_total) from /api/v1/rules data.
+
+    ``selector_problems(selector)`` returns ``[(kind, detail)]``, empty when the selector can match
+    (``SeriesCatalog.problems`` against a live server).
+    """
     cache = {}
     dead, missing, total = [], set(), 0
     for group in rules_data.get("groups", []):
@@ -95,16 +101,17 @@ def find_dead_rules(rules_data, metric_exists, ignore=()):
             name = rule.get("name", "")
             if name in ignore:
                 continue
-            absent = []
-            for metric in selectors(rule.get("query", "")):
-                if metric not in cache:
-                    cache[metric] = metric_exists(metric)
-                if not cache[metric]:
-                    absent.append(metric)
+            absent, reasons = [], []
+            for selector in selectors(rule.get("query", "")):
+                if selector not in cache:
+                    cache[selector] = selector_problems(selector)
+                if cache[selector]:
+                    absent.append(selector)
+                    reasons.extend(detail for _kind, detail in cache[selector])
             if absent:
                 missing.update(absent)
                 dead.append({"name": name, "type": rule.get("type", ""), "group": group.get("name", ""),
-                             "file": group.get("file", ""), "missing_metrics": absent})
+                             "file": group.get("file", ""), "missing_metrics": absent, "reasons": reasons})
     return dead, sorted(missing), total
 
 
@@ -120,21 +127,16 @@ def main():
         supports_check_mode=True,
     )
     url, timeout = module.params["url"], module.params["timeout"]
-    start = time.time() - module.params["lookback_seconds"]
-
-    def metric_exists(selector):
-        data = api_get(url, "/api/v1/series", {"match[]": selector, "start": "%.3f" % start}, timeout)
-        return len(data) > 0
-
+    catalog = SeriesCatalog(url, timeout, module.params["lookback_seconds"])
     try:
         rules_data = api_get(url, "/api/v1/rules", {}, timeout)
-        dead, missing, total = find_dead_rules(rules_data, metric_exists, set(module.params["ignore"]))
+        dead, missing, total = find_dead_rules(rules_data, catalog.problems, set(module.params["ignore"]))
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg="cannot query Prometheus at %s: %s" % (url, exc))
     result = dict(changed=False, dead_rules=dead, missing_metrics=missing, rules_total=total)
     if dead and module.params["fail_on_dead"]:
         module.fail_json(msg="%d rule(s) select metrics nothing exports: %s" % (
-            len(dead), ", ".join("%s (%s)" % (d["name"], ", ".join(d["missing_metrics"])) for d in dead)), **result)
+            len(dead), "; ".join("%s (%s)" % (d["name"], "; ".join(d["reasons"])) for d in dead)), **result)
     module.exit_json(**result)
 
 

@@ -1,65 +1,17 @@
-"""prometheus_dashboard_queries against a real Prometheus (Debian's binary, loopback, scraping itself every second)."""
+"""prometheus_dashboard_queries against a real Prometheus (the `prometheus` fixture of conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import SeriesCatalog
 from ansible_collections.dese.ea_plan.plugins.modules import prometheus_dashboard_queries as module
 
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 SHIPPED = Path(__file__).resolve().parents[2] / "roles" / "grafana" / "files" / "dashboards"
-
-pytestmark = pytest.mark.skipif(not Path(PROMETHEUS).is_file(), reason="Debian's prometheus package is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _query(url: str, expr: str) -> list:
-    with urllib.request.urlopen(f"{url}/api/v1/query?{urllib.parse.urlencode({'query': expr})}", timeout=5) as answer:
-        return json.load(answer)["data"]["result"]
-
-
-@pytest.fixture(scope="module")
-def prometheus(tmp_path_factory):
-    """A throwaway Prometheus that scrapes itself; ready once a rate() over its own counters has two samples."""
-    workdir = tmp_path_factory.mktemp("prometheus")
-    port = _free_port()
-    (workdir / "prometheus.yml").write_text(
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-        f"scrape_configs: [{{job_name: self, static_configs: [{{targets: ['127.0.0.1:{port}']}}]}}]\n")
-    process = subprocess.Popen(
-        [PROMETHEUS, f"--config.file={workdir / 'prometheus.yml'}", f"--storage.tsdb.path={workdir / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                if _query(url, "rate(prometheus_http_requests_total[1m])"):
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("the throwaway Prometheus did not come up within 60 s")
-            time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def _dashboard(tmp_path: Path, uid: str, panels: list[tuple[str, list[str]]]) -> Path:
@@ -72,9 +24,9 @@ def _dashboard(tmp_path: Path, uid: str, panels: list[tuple[str, list[str]]]) ->
 
 
 def _run(prometheus: str, paths: list[Path], **options) -> dict:
-    api = module.Prometheus(prometheus, 5, 3600)
+    catalog = SeriesCatalog(prometheus, 5, 3600)
     macros = dict(module.DEFAULT_MACROS, **options.get("macros", {}))
-    return module.check_dashboards(module.read_dashboards([str(p) for p in paths]), api, macros,
+    return module.check_dashboards(module.read_dashboards([str(p) for p in paths]), catalog, macros,
                                    options.get("variables", {}), options.get("allow_empty", []))
 
 
@@ -110,7 +62,7 @@ def test_each_kind_of_broken_query_is_named(prometheus, tmp_path):
     assert problems["typo in the metric"] == {"missing_metric", "empty"}
     assert problems["wrong label name"] == {"unknown_label", "empty"}
     assert problems["syntax error"] == {"error"}
-    assert problems["selects nothing"] == {"missing_metric", "empty"}
+    assert problems["selects nothing"] == {"unknown_value", "empty"}
     label = next(p for p in report["problems"] if p["problem"] == "unknown_label")
     assert "'status'" in label["detail"] and "code" in label["detail"]  # names the label it has instead
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.dese.ea_plan.plugins.filter.prometheus_rules import prometheus_rules
-from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import metric_names, selectors
+from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import metric_names, parse_selector, selectors
+from ansible_collections.dese.ea_plan.plugins.modules import prometheus_dead_rules
 from ansible_collections.dese.ea_plan.plugins.modules.prometheus_dead_rules import find_dead_rules
 
 PLAIN = """
@@ -77,27 +81,41 @@ def test_metric_names(expr, names):
     assert metric_names(expr) == names
 
 
-def test_find_dead_rules_reports_missing_metrics_once_per_name():
+def test_find_dead_rules_asks_once_per_selector_and_keeps_the_reasons():
     rules = {"groups": [{"name": "g", "file": "/etc/prometheus/rules/a.yml", "rules": [
         {"name": "Good", "type": "alerting", "query": "up == 0"},
         {"name": "Typo", "type": "alerting", "query": 'rate(http_requests_total{status="500"}[5m]) / rate(up[5m])'},
         {"name": "Suffix", "type": "alerting", "query": "increase(pg_stat_database_deadlocks_total[5m]) > 0"},
         {"name": "Ignored", "type": "alerting", "query": "nothing_here > 0"},
+        {"name": "AlsoGood", "type": "recording", "query": "sum(up)"},
     ]}]}
     calls = []
+    known = {"up": [], 'http_requests_total{status="500"}': [("unknown_label", "no label 'status'")],
+             "pg_stat_database_deadlocks_total": [("missing_metric", "no target exports it")]}
 
-    present = {"up", 'http_requests_total{status_code="500"}'}
-
-    def exists(selector):
+    def problems(selector):
         calls.append(selector)
-        return selector in present
+        return known[selector]
 
-    dead, missing, total = find_dead_rules(rules, exists, {"Ignored"})
-    assert total == 4
+    dead, missing, total = find_dead_rules(rules, problems, {"Ignored"})
+    assert total == 5
     assert [d["name"] for d in dead] == ["Typo", "Suffix"]
     assert dead[0]["missing_metrics"] == ['http_requests_total{status="500"}']
+    assert dead[0]["reasons"] == ["no label 'status'"]
     assert missing == ['http_requests_total{status="500"}', "pg_stat_database_deadlocks_total"]
-    assert sorted(calls) == sorted(set(calls))
+    assert sorted(calls) == sorted(set(calls)), "each selector is asked once"
+
+
+@pytest.mark.parametrize("selector, expected", [
+    ("up", ("up", [])),
+    ('http_requests_total{status_code=~"5..", route!="/metrics"}',
+     ("http_requests_total", [("status_code", "=~", "5.."), ("route", "!=", "/metrics")])),
+    ('{__name__="redis_up", job="redis"}', ("redis_up", [("job", "=", "redis")])),
+    ('{job="redis"}', (None, [("job", "=", "redis")])),
+    ('x{path="a\\"b"}', ("x", [("path", "=", 'a"b')])),
+])
+def test_parse_selector(selector, expected):
+    assert parse_selector(selector) == expected
 
 
 @pytest.mark.parametrize("expr, expected", [
@@ -109,3 +127,22 @@ def test_find_dead_rules_reports_missing_metrics_once_per_name():
 ])
 def test_selectors_keep_label_matchers(expr, expected):
     assert selectors(expr) == expected
+
+
+def test_dead_rules_against_a_live_prometheus(prometheus, capsys):
+    """The conftest server loads PROBE_RULES: a regex that matches nothing on a healthy server is not dead."""
+    with patch_module_args({"url": prometheus, "lookback_seconds": 600}), pytest.raises(SystemExit) as exited:
+        prometheus_dead_rules.main()
+    output = json.loads(capsys.readouterr().out)
+    assert exited.value.code == 0 and output["changed"] is False and output["rules_total"] == 6
+    reasons = {d["name"]: d["reasons"] for d in output["dead_rules"]}
+    assert set(reasons) == {"DeadSuffix", "DeadLabel", "DeadValue"}
+    assert reasons["DeadSuffix"] == ["no target exports prometheus_http_requests"]
+    assert "prometheus_http_requests_total has no label 'status'" in reasons["DeadLabel"][0]
+    assert reasons["DeadValue"][0].startswith('up has no series with job="selff" (values: self)')
+
+    with patch_module_args({"url": prometheus, "fail_on_dead": True, "ignore": ["DeadLabel", "DeadValue"]}), \
+            pytest.raises(SystemExit) as exited:
+        prometheus_dead_rules.main()
+    output = json.loads(capsys.readouterr().out)
+    assert exited.value.code == 1 and "1 rule(s)" in output["msg"] and "DeadSuffix" in output["msg"]

@@ -288,6 +288,47 @@ def process_metrics(start_time: float) -> list[str]:
     return lines
 
 
+class EventLoopLag:
+    """prom-client's nodejs_eventloop_lag_seconds, the stand-in's way: how late a timer fires on a busy process.
+
+    A background thread asks for a 50 ms sleep and records the overshoot (the real app measures a setImmediate's
+    delay); under load the GIL makes the overshoot grow, as a busy event loop does.
+    """
+
+    INTERVAL = 0.05
+
+    def __init__(self):
+        self.lag = 0.0
+        threading.Thread(target=self._measure, name="eventloop-lag", daemon=True).start()
+
+    def _measure(self) -> None:
+        while True:
+            started = time.monotonic()
+            time.sleep(self.INTERVAL)
+            self.lag = max(0.0, time.monotonic() - started - self.INTERVAL)
+
+
+def nodejs_metrics(lag: EventLoopLag) -> list[str]:
+    """The nodejs_* defaults of prom-client that dashboards and alert rules use (same names and types)."""
+    rss = 0
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            rss = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        pass
+    return [
+        "# HELP nodejs_eventloop_lag_seconds Lag of event loop in seconds.",
+        "# TYPE nodejs_eventloop_lag_seconds gauge", f"nodejs_eventloop_lag_seconds {lag.lag:.6f}",
+        "# HELP nodejs_active_handles_total Number of active libuv handles grouped by handle type.",
+        "# TYPE nodejs_active_handles_total gauge", f"nodejs_active_handles_total {threading.active_count()}",
+        "# HELP nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.",
+        "# TYPE nodejs_heap_size_used_bytes gauge", f"nodejs_heap_size_used_bytes {rss}",
+        "# HELP nodejs_version_info Node.js version info.",
+        "# TYPE nodejs_version_info gauge",
+        'nodejs_version_info{version="v20.0.0",major="20",minor="0",patch="0"} 1',
+    ]
+
+
 class RateLimiter:
     """express-rate-limit's default: a fixed window per client IP, every route included (/health and /metrics too)."""
 
@@ -438,6 +479,7 @@ class App:
         self.log = logger
         self.started = time.time()
         self.metrics = Metrics()
+        self.eventloop_lag = EventLoopLag()
         self.limiter = RateLimiter(config.rate_limit_max, config.rate_limit_window)
         self.draining = threading.Event()
         self.db = self.replica = self.cache = None
@@ -580,6 +622,7 @@ class Handler(BaseHTTPRequestHandler):
                   "# TYPE database_connection_pool_active gauge"]
         lines += [f'database_connection_pool_active{{type="{p.kind}"}} {p.in_use()}' for p in pools]
         lines += process_metrics(app.started)
+        lines += nodejs_metrics(app.eventloop_lag)
         return "\n".join(lines) + "\n"
 
     def _authenticate(self) -> dict | None:

@@ -232,7 +232,11 @@ def test_metrics_names_labels_and_histogram(start, unused_backend_urls):
     assert count[0][2] == 4 and any(s[0] == "http_request_duration_seconds_sum" for s in samples)
     names = {s[0] for s in samples}
     assert {"database_connections_active", "database_connection_pool_size", "database_connection_pool_active",
-            "process_start_time_seconds", "process_resident_memory_bytes", "process_cpu_seconds_total"} <= names
+            "process_start_time_seconds", "process_resident_memory_bytes", "process_cpu_seconds_total",
+            "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes", "nodejs_version_info"} <= names
+    assert types["nodejs_eventloop_lag_seconds"] == "gauge"
+    lag = [s[2] for s in samples if s[0] == "nodejs_eventloop_lag_seconds"]
+    assert len(lag) == 1 and 0 <= lag[0] < 5
     pool = [s for s in samples if s[0] == "database_connection_pool_size"]
     assert pool and pool[0][1] == {"type": "primary"}
 
