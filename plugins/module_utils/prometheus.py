@@ -141,6 +141,18 @@ class SeriesCatalog(object):
         self.url, self.timeout = url, timeout
         self.start = "%.3f" % ((now if now is not None else time.time()) - lookback_seconds)
         self._labels, self._values, self._series = {}, {}, {}
+        self._recorded, self._judging = {}, set()
+
+    def load_recording_rules(self, rules_data):
+        """Learn the recording rules (``/api/v1/rules`` data): a recorded name is judged by its rule's selectors.
+
+        A recording rule over ``status_code=~"5.."`` records nothing while no request fails; an alert on that
+        recorded name is alive as long as the recording rule is.
+        """
+        for group in rules_data.get("groups", []):
+            for rule in group.get("rules", []):
+                if rule.get("type") == "recording" and rule.get("name"):
+                    self._recorded.setdefault(rule["name"], []).append(rule.get("query", ""))
 
     def _get(self, path, params):
         return api_get(self.url, path, dict(params, start=self.start), self.timeout)
@@ -172,6 +184,8 @@ class SeriesCatalog(object):
         if name is None:
             return [] if self.has_series(selector) else [("missing_metric", "no series matches %s" % selector)]
         labels = self.label_names(name)
+        if not labels and name in self._recorded:
+            return self._recorded_problems(name)
         if not labels:
             return [("missing_metric", "no target exports %s" % name)]
         unknown = sorted(set(label for label, _op, _value in matchers if label not in labels))
@@ -186,3 +200,18 @@ class SeriesCatalog(object):
                     found.append(("unknown_value", '%s has no series with %s="%s" (values: %s)' % (
                         name, label, value, ", ".join(sorted(values)[:10]))))
         return found
+
+    def _recorded_problems(self, name):
+        """Problems of a recorded name that has no series now: those of its recording rule's own selectors."""
+        if name in self._judging:  # a rule recorded from itself: nothing more to learn
+            return []
+        self._judging.add(name)
+        try:
+            found = []
+            for query in self._recorded[name]:
+                for selector in selectors(query):
+                    found.extend((kind, "%s is recorded from a selector that can never match: %s" % (name, detail))
+                                 for kind, detail in self.problems(selector))
+            return found
+        finally:
+            self._judging.discard(name)

@@ -127,7 +127,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import SeriesCatalog, selectors
+from ansible_collections.dese.ea_plan.plugins.module_utils.prometheus import SeriesCatalog, api_get, selectors
 
 DEFAULT_MACROS = {
     "$__rate_interval": "5m", "$__interval": "1m", "$__interval_ms": "60000",
@@ -274,6 +274,7 @@ def main():
         module.fail_json(msg="no dashboard JSON file in %s" % ", ".join(params["paths"]))
     catalog = SeriesCatalog(params["url"], params["timeout"], params["lookback_seconds"])
     try:
+        catalog.load_recording_rules(api_get(params["url"], "/api/v1/rules", {}, params["timeout"]))
         report = check_dashboards(dashboards, catalog, macros, params["variables"], params["allow_empty"])
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg="cannot query Prometheus at %s: %s" % (params["url"], exc))

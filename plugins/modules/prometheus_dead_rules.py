@@ -130,6 +130,7 @@ def main():
     catalog = SeriesCatalog(url, timeout, module.params["lookback_seconds"])
     try:
         rules_data = api_get(url, "/api/v1/rules", {}, timeout)
+        catalog.load_recording_rules(rules_data)
         dead, missing, total = find_dead_rules(rules_data, catalog.problems, set(module.params["ignore"]))
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg="cannot query Prometheus at %s: %s" % (url, exc))

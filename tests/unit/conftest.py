@@ -32,6 +32,16 @@ groups:
         expr: up{job="selff"} == 0
       - record: job:up:sum
         expr: sum by (job) (up)
+      # records nothing while no request fails: the alert on it is alive
+      - record: job:http_errors:rate5m
+        expr: sum by (job) (rate(prometheus_http_requests_total{code=~"5.."}[5m]))
+      - alert: AliveOnRecordedErrors
+        expr: job:http_errors:rate5m > 0
+      # recorded from a metric that does not exist: the alert on it is dead
+      - record: job:typo:rate5m
+        expr: sum by (job) (rate(prometheus_http_request_total[5m]))
+      - alert: DeadOnRecordedTypo
+        expr: job:typo:rate5m > 0
 """
 
 

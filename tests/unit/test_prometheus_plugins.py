@@ -134,14 +134,17 @@ def test_dead_rules_against_a_live_prometheus(prometheus, capsys):
     with patch_module_args({"url": prometheus, "lookback_seconds": 600}), pytest.raises(SystemExit) as exited:
         prometheus_dead_rules.main()
     output = json.loads(capsys.readouterr().out)
-    assert exited.value.code == 0 and output["changed"] is False and output["rules_total"] == 6
+    assert exited.value.code == 0 and output["changed"] is False and output["rules_total"] == 10
     reasons = {d["name"]: d["reasons"] for d in output["dead_rules"]}
-    assert set(reasons) == {"DeadSuffix", "DeadLabel", "DeadValue"}
+    assert set(reasons) == {"DeadSuffix", "DeadLabel", "DeadValue", "job:typo:rate5m", "DeadOnRecordedTypo"}
+    assert reasons["DeadOnRecordedTypo"] == [
+        "job:typo:rate5m is recorded from a selector that can never match: no target exports prometheus_http_request_total"]
     assert reasons["DeadSuffix"] == ["no target exports prometheus_http_requests"]
     assert "prometheus_http_requests_total has no label 'status'" in reasons["DeadLabel"][0]
     assert reasons["DeadValue"][0].startswith('up has no series with job="selff" (values: self)')
 
-    with patch_module_args({"url": prometheus, "fail_on_dead": True, "ignore": ["DeadLabel", "DeadValue"]}), \
+    ignore = ["DeadLabel", "DeadValue", "job:typo:rate5m", "DeadOnRecordedTypo"]
+    with patch_module_args({"url": prometheus, "fail_on_dead": True, "ignore": ignore}), \
             pytest.raises(SystemExit) as exited:
         prometheus_dead_rules.main()
     output = json.loads(capsys.readouterr().out)
