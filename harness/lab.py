@@ -42,6 +42,7 @@ HOSTS = {
     "dese-lab-app": (((3000, 3000), (3002, 3002), (443, 443), (80, 80)), True),
     "dese-lab-mon": (((9090, 9090), (9093, 9093)), True),
 }
+BOOT_TIMEOUT = 120  # seconds a lab host's systemd may take to reach running
 OPTIONAL_PORTS = {80, 443}  # the edge: published only when free on this machine
 # (label, published host port, URL)
 URLS = (
@@ -100,12 +101,21 @@ def run_args(name: str, ports: tuple, runs_docker: bool) -> list[str]:
 
 def prepare_host(name: str, fresh: bool) -> str | None:
     """Wait for systemd; on a fresh host also fetch the apt lists. Returns a problem or None."""
-    # systemd reaches running in ~3 s; degraded still serves (a unit some package ships may fail in a container)
-    result = docker("exec", name, "systemctl", "is-system-running", "--wait", check=False)
-    if result.stdout.strip() not in ("running", "degraded"):
-        return f"{name} did not boot: systemd is {result.stdout.strip() or result.stderr.strip()}"
-    if fresh:
-        # the images ship without apt lists (apt's cache_valid_time would trust the empty directory)
+    # systemd reaches running in ~3 s; degraded still serves (a unit some package ships may fail in a container).
+    # Right after `docker run` its bus may not exist yet ("Failed to connect to bus"): ask again until the deadline.
+    deadline = time.monotonic() + BOOT_TIMEOUT
+    while True:
+        result = docker("exec", name, "systemctl", "is-system-running", "--wait", check=False)
+        state = result.stdout.strip()
+        if state in ("running", "degraded"):
+            break
+        if time.monotonic() > deadline:
+            return f"{name} did not boot within {BOOT_TIMEOUT} s: systemd is {state or result.stderr.strip()}"
+        time.sleep(1)
+    # The images ship without apt lists (apt's cache_valid_time would trust the empty directory). Judged on the host,
+    # not on "created now": a host created by an interrupted run still needs them.
+    lists = docker("exec", name, "find", "/var/lib/apt/lists", "-maxdepth", "1", "-name", "*_Packages", check=False)
+    if fresh or not lists.stdout.strip():
         result = docker("exec", name, "apt-get", "update", "-qq", check=False)
         if result.returncode != 0:
             return f"apt-get update failed on {name}: {result.stderr.strip()[-300:]}"
