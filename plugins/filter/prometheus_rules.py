@@ -18,7 +18,7 @@ DOCUMENTATION = r"""
 name: prometheus_rules
 short_description: Parse a Prometheus rule file, unwrapping Kubernetes PrometheusRule documents
 description:
-  - Takes the text of a rule file and returns a mapping C({groups: [...]}) that C(promtool check rules) accepts.
+  - "Takes the text of a rule file and returns a mapping C({groups: [...]}) that C(promtool check rules) accepts."
   - A Kubernetes C(PrometheusRule) document (prometheus-operator CRD) is unwrapped to its C(spec.groups), with a
     warning; several YAML documents in one file are merged.
   - Raises an error naming the source file when the text is not YAML or holds no rule groups.

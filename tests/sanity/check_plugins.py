@@ -7,7 +7,8 @@ For every module in plugins/modules:
 * EXAMPLES use the module by its FQCN;
 * the argument_spec the module really builds (captured by running ``main()`` against a recording AnsibleModule)
   matches the documented options: names, types, required, defaults, choices, elements; secrets are no_log.
-For every filter plugin: the file imports and ``FilterModule().filters()`` returns callables.
+For every filter plugin: the file imports, ``FilterModule().filters()`` returns callables, and any DOCUMENTATION,
+EXAMPLES or RETURN it carries parses as YAML (ansible-doc and ansible-lint read them).
 Prints one line per problem and exits 1 when there is any.
 """
 
@@ -124,11 +125,18 @@ def check_module(path: Path) -> list[str]:
 
 
 def check_filter(path: Path) -> list[str]:
+    where = f"filter/{path.stem}"
+    problems = []
+    for key, text in doc_strings(path).items():
+        try:
+            yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            problems.append(f"{where}: {key} does not parse: {' '.join(str(exc).split())}")
     module = importlib.import_module(f"{PACKAGE}.plugins.filter.{path.stem}")
     if not hasattr(module, "FilterModule"):
-        return [f"filter/{path.stem}: no FilterModule class"]
+        return problems + [f"{where}: no FilterModule class"]
     filters = module.FilterModule().filters()
-    return [f"filter/{path.stem}: '{name}' is not callable" for name, func in filters.items() if not callable(func)]
+    return problems + [f"{where}: '{name}' is not callable" for name, func in filters.items() if not callable(func)]
 
 
 def main() -> int:
